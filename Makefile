@@ -1,0 +1,45 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   - replay the bundled recorded crawls into data/demo.duckdb and print the analysis
+#   make test   - run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_DB := data/demo.duckdb
+DB ?= data/marketplace.duckdb
+
+.PHONY: demo test crawl browser lint bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements.lock -e '.[test]'
+	touch $(STAMP)
+
+# A Chromium for scrapy-playwright: an existing one (CHROMIUM_PATH or /usr/bin/chromium), else
+# Debian's package when we are root with apt, else Playwright's own download.
+browser: $(STAMP)
+	@if [ -n "$$CHROMIUM_PATH" ] && [ -x "$$CHROMIUM_PATH" ]; then echo "browser: $$CHROMIUM_PATH"; \
+	elif [ -x /usr/bin/chromium ]; then echo "browser: /usr/bin/chromium"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null && echo "browser: installed Debian chromium"; \
+	else $(PY) -m playwright install chromium; fi
+
+demo: $(STAMP) browser
+	$(PY) -m marketplace_spiders.demo --db $(DEMO_DB)
+
+test: $(STAMP) browser
+	$(PY) -m pytest
+
+crawl: $(STAMP) browser
+	$(VENV)/bin/scrapy crawlall -s DUCKDB_PATH=$(DB)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: $(STAMP)
+	$(PY) bench/replay_benchmark.py
+
+clean:
+	rm -rf data reports

@@ -1,0 +1,225 @@
+"""The one component that owns the DuckDB connection.
+
+Crawls never write DuckDB row by row. A run is staged as Parquet files (``staging.RunStager``)
+and ingested here in one transaction, so analysts never see half a run and a locked
+database only delays the write. DuckDB locks fail at once instead of waiting, so opening
+retries with backoff until a deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+SCHEMA_PACKAGE = "marketplace_spiders.storage"
+# Tables a run stages, in the order they are ingested.
+STAGED_TABLES = (
+    "fetches",
+    "search_hits",
+    "descriptions",
+    "listing_observations",
+    "seller_observations",
+)
+# Hooks run inside the ingest transaction after a run's rows are in (e.g. classification).
+POST_INGEST_HOOKS: list = []
+
+
+class DatabaseLocked(RuntimeError):
+    """The database file stayed locked by another process until the deadline."""
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc)
+    return "lock" in text.lower() and ("Could not set lock" in text or "Conflicting lock" in text)
+
+
+def _sql_files(folder: str) -> list[tuple[str, str]]:
+    root = resources.files(SCHEMA_PACKAGE) / folder
+    files = sorted((p.name, p.read_text(encoding="utf-8")) for p in root.iterdir() if p.name.endswith(".sql"))
+    return files
+
+
+class Database:
+    """A DuckDB file with the project's schema.
+
+    ``lock_timeout`` is how long to keep retrying when another process holds the file.
+    """
+
+    def __init__(self, path: str | Path, lock_timeout: float = 60.0):
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+
+    # -- connections -------------------------------------------------------------------
+    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.Error as exc:  # IOException on lock
+                if not _is_lock_error(exc) or time.monotonic() >= deadline:
+                    if _is_lock_error(exc):
+                        raise DatabaseLocked(f"{self.path} stayed locked for {self.lock_timeout:.0f}s") from exc
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    @contextmanager
+    def session(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = self.connect(read_only=read_only)
+        try:
+            if not read_only:
+                self.migrate(con)
+            yield con
+        finally:
+            con.close()
+
+    # -- schema ------------------------------------------------------------------------
+    @staticmethod
+    def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+        """Apply schema files not applied yet (in name order), then (re)create all views."""
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(name VARCHAR PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
+        )
+        done = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
+        applied = []
+        for name, sql in _sql_files("schema"):
+            if name in done:
+                continue
+            con.execute("BEGIN")
+            try:
+                con.execute(sql)
+                con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+            applied.append(name)
+        for _name, sql in _sql_files("views"):
+            con.execute(sql)
+        return applied
+
+    # -- reads for crawls --------------------------------------------------------------
+    def tracked_listings(self, marketplace: str) -> list[dict]:
+        """Listings already known for a marketplace, with their latest content, for revisits.
+
+        Returns [] when the database does not exist yet.
+        """
+        if not self.path.exists():
+            return []
+        with self.session(read_only=False) as con:
+            sql = resources.files(SCHEMA_PACKAGE).joinpath("queries/tracked_listings.sql").read_text("utf-8")
+            cur = con.execute(sql, [marketplace])
+            cols = [d[0] for d in cur.description]
+            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+    def known_sellers(self, marketplace: str) -> dict[str, object]:
+        """seller_id -> last observed_at, for deciding which seller documents are stale."""
+        if not self.path.exists():
+            return {}
+        with self.session(read_only=False) as con:
+            rows = con.execute(
+                "SELECT seller_id, max(observed_at) FROM seller_observations WHERE marketplace = ? "
+                "GROUP BY seller_id",
+                [marketplace],
+            ).fetchall()
+        return dict(rows)
+
+    # -- ingest ------------------------------------------------------------------------
+    def ingest_run(self, run_dir: Path) -> bool:
+        """Ingest one staged run in a single transaction; True if ingested, False if already there.
+
+        The staging folder is removed once its rows are committed.
+        """
+        run_dir = Path(run_dir)
+        run_file = run_dir / "run.json"
+        if not run_file.exists():
+            raise FileNotFoundError(f"{run_dir} has no run.json: the run is still in progress or crashed")
+        run = json.loads(run_file.read_text("utf-8"))
+        with self.session() as con:
+            exists = con.execute("SELECT 1 FROM crawl_runs WHERE run_id = ?", [run["run_id"]]).fetchone()
+            if exists:
+                log.info("run %s already ingested; removing its staging folder", run["run_id"])
+                shutil.rmtree(run_dir, ignore_errors=True)
+                return False
+            con.execute("BEGIN")
+            try:
+                self._ingest_tables(con, run_dir, run["run_id"])
+                con.execute(
+                    "INSERT INTO crawl_runs BY NAME SELECT * FROM (SELECT "
+                    "?::VARCHAR AS run_id, ?::VARCHAR AS marketplace, ?::TIMESTAMP AS started_at, "
+                    "?::TIMESTAMP AS finished_at, ?::VARCHAR AS status, ?::VARCHAR AS status_reasons, "
+                    "?::INTEGER AS request_count, ?::INTEGER AS item_count, ?::INTEGER AS error_count, "
+                    "?::INTEGER AS blocked_count, ?::BOOLEAN AS replay, "
+                    "(now() AT TIME ZONE 'UTC')::TIMESTAMP AS ingested_at)",
+                    [
+                        run["run_id"], run["marketplace"], run["started_at"], run.get("finished_at"),
+                        run["status"], run.get("status_reasons"), run.get("request_count"),
+                        run.get("item_count"), run.get("error_count"), run.get("blocked_count"),
+                        run.get("replay", False),
+                    ],
+                )
+                for hook in POST_INGEST_HOOKS:
+                    hook(con, run["run_id"])
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return True
+
+    def _ingest_tables(self, con: duckdb.DuckDBPyConnection, run_dir: Path, run_id: str) -> None:
+        for table in STAGED_TABLES:
+            files = sorted(run_dir.glob(f"{table}-*.parquet"))
+            if not files:
+                continue
+            src = f"read_parquet({[str(f) for f in files]!r}, union_by_name = true)"
+            if table == "descriptions":
+                con.execute(
+                    f"INSERT INTO descriptions BY NAME SELECT * EXCLUDE (rn) FROM ("
+                    f"SELECT description_hash, marketplace, product_id, text, characteristics::JSON AS "
+                    f"characteristics, first_seen, response_sha256, row_number() OVER "
+                    f"(PARTITION BY description_hash ORDER BY first_seen) AS rn FROM {src}) "
+                    f"WHERE rn = 1 AND description_hash NOT IN (SELECT description_hash FROM descriptions)"
+                )
+                continue
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {src}")
+        sql = resources.files(SCHEMA_PACKAGE).joinpath("queries/refresh_entities.sql").read_text("utf-8")
+        for statement in _statements(sql):
+            con.execute(statement, {"run_id": run_id})
+
+    def ingest_pending(self, staging_root: Path) -> list[str]:
+        """Ingest every finished run left in ``staging_root`` (oldest first)."""
+        staging_root = Path(staging_root)
+        if not staging_root.exists():
+            return []
+        ingested = []
+        for run_dir in sorted(p for p in staging_root.iterdir() if (p / "run.json").exists()):
+            if self.ingest_run(run_dir):
+                ingested.append(run_dir.name)
+        return ingested
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a file of ';'-terminated statements (no ';' inside string literals)."""
+    return [s.strip() for s in sql.split(";") if s.strip() and not all(
+        line.strip().startswith("--") or not line.strip() for line in s.strip().splitlines())]
+
+
+def staging_root_for(db_path: str | Path) -> Path:
+    """Staged runs live beside the database file: ``<db>.staging/``."""
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".staging")

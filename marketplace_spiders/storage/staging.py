@@ -1,0 +1,147 @@
+"""Durable staging of a run's rows as Parquet files, ingested later in one transaction.
+
+Layout: ``<db>.staging/<run_id>/<table>-<seq>.parquet`` plus ``run.json`` (the ``crawl_runs``
+row) written last, when the run is complete. A folder without ``run.json`` belongs to a run
+still in progress, or one that crashed (see ``Database.ingest_pending``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import types
+import typing
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from marketplace_spiders import items as item_classes
+
+MONEY = pa.decimal128(14, 2)
+
+# Item class -> staged table. ListingContent is staged as a description row.
+TABLE_OF = {
+    item_classes.ListingObservation: "listing_observations",
+    item_classes.SellerObservation: "seller_observations",
+    item_classes.SearchHit: "search_hits",
+    item_classes.FetchRecord: "fetches",
+}
+
+DESCRIPTION_SCHEMA = pa.schema(
+    [
+        ("description_hash", pa.string()),
+        ("marketplace", pa.string()),
+        ("product_id", pa.string()),
+        ("text", pa.string()),
+        ("characteristics", pa.string()),
+        ("first_seen", pa.timestamp("us")),
+        ("response_sha256", pa.string()),
+    ]
+)
+
+
+def _arrow_type(hint: object) -> pa.DataType:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _arrow_type(args[0])
+    if origin is list:
+        return pa.list_(_arrow_type(typing.get_args(hint)[0]))
+    return {
+        str: pa.string(),
+        int: pa.int64(),
+        float: pa.float64(),
+        bool: pa.bool_(),
+        Decimal: MONEY,
+        datetime: pa.timestamp("us"),
+    }[hint]
+
+
+def arrow_schema(cls: type) -> pa.Schema:
+    """Arrow schema of an item class, from its type hints (field names = column names)."""
+    hints = typing.get_type_hints(cls)
+    return pa.schema([(f.name, _arrow_type(hints[f.name])) for f in dataclasses.fields(cls)])
+
+
+SCHEMAS = {table: arrow_schema(cls) for cls, table in TABLE_OF.items()}
+SCHEMAS["descriptions"] = DESCRIPTION_SCHEMA
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is not None:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+class RunStager:
+    """Buffers rows per table and writes them as Parquet every ``batch_size`` rows."""
+
+    def __init__(self, staging_root: Path, run_id: str, batch_size: int = 20_000):
+        self.run_dir = Path(staging_root) / run_id
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "pid").write_text(str(os.getpid()))
+        self.run_id = run_id
+        self.batch_size = batch_size
+        self._rows: dict[str, list[dict]] = {t: [] for t in SCHEMAS}
+        self._seq: dict[str, int] = {t: 0 for t in SCHEMAS}
+        self.counts: dict[str, int] = {t: 0 for t in SCHEMAS}
+
+    def add(self, table: str, row: dict) -> None:
+        rows = self._rows[table]
+        rows.append(row)
+        self.counts[table] += 1
+        if len(rows) >= self.batch_size:
+            self._flush_table(table)
+
+    def add_item(self, item: object) -> None:
+        if isinstance(item, item_classes.ListingContent):
+            self.add(
+                "descriptions",
+                {
+                    "description_hash": item.description_hash,
+                    "marketplace": item.marketplace,
+                    "product_id": item.product_id,
+                    "text": item.description,
+                    "characteristics": json.dumps(item.characteristics, ensure_ascii=False, sort_keys=True),
+                    "first_seen": _naive_utc(item.observed_at),
+                    "response_sha256": item.response_sha256,
+                },
+            )
+            return
+        table = TABLE_OF[type(item)]
+        row = {name: getattr(item, name) for name in SCHEMAS[table].names}
+        row["run_id"] = self.run_id
+        for key in ("observed_at", "fetched_at", "registered_at"):
+            if key in row:
+                row[key] = _naive_utc(row[key])
+        self.add(table, row)
+
+    def _flush_table(self, table: str) -> None:
+        rows = self._rows[table]
+        if not rows:
+            return
+        arrow = pa.Table.from_pylist(rows, schema=SCHEMAS[table])
+        seq = self._seq[table]
+        tmp = self.run_dir / f".{table}-{seq:06d}.parquet.tmp"
+        pq.write_table(arrow, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.run_dir / f"{table}-{seq:06d}.parquet")
+        self._seq[table] = seq + 1
+        self._rows[table] = []
+
+    def flush(self) -> None:
+        for table in list(self._rows):
+            self._flush_table(table)
+
+    def finish(self, run_row: dict) -> Path:
+        """Flush everything and write ``run.json``: the run is complete and ready to ingest."""
+        self.flush()
+        tmp = self.run_dir / ".run.json.tmp"
+        tmp.write_text(json.dumps(run_row, ensure_ascii=False, default=str, indent=1), encoding="utf-8")
+        os.replace(tmp, self.run_dir / "run.json")
+        return self.run_dir
