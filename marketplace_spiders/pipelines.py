@@ -1,0 +1,124 @@
+"""The item pipeline: stage a run's rows durably as they come, ingest the whole run at the end.
+
+Rows go to Parquet files in batches (``STAGING_BATCH_SIZE``), never row by row into DuckDB. When the
+spider closes, the run's ``crawl_runs`` row is written and the run is ingested in one transaction.
+If the database stays locked (an analyst's connection, another crawl) past ``DUCKDB_LOCK_TIMEOUT``,
+the run stays staged and is ingested by the next run or by ``scrapy ingest``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from marketplace_spiders.items import FetchRecord, ListingContent, ListingObservation, SearchHit, SellerObservation
+from marketplace_spiders.storage.database import Database, DatabaseLocked, staging_root_for
+from marketplace_spiders.storage.staging import RunStager
+
+log = logging.getLogger(__name__)
+
+ITEM_TYPES = (ListingObservation, ListingContent, SellerObservation, SearchHit, FetchRecord)
+
+
+def new_run_id(marketplace: str, started_at: datetime) -> str:
+    return f"{marketplace}-{started_at.astimezone(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+class StagingPipeline:
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        settings = crawler.settings
+        self.database = Database(settings["DUCKDB_PATH"], lock_timeout=settings.getfloat("DUCKDB_LOCK_TIMEOUT"))
+        self.batch_size = settings.getint("STAGING_BATCH_SIZE", 20_000)
+        self.replay = bool(settings.get("REPLAY_DIR"))
+        self.stager: RunStager | None = None
+        self.run_id: str | None = None
+        self.counts = {"fetch_ok": 0, "fetch_blocked": 0, "fetch_failed": 0, "rows": 0}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StagingPipeline:
+        return cls(crawler)
+
+    @property
+    def spider(self) -> Any:
+        return self.crawler.spider
+
+    def open_spider(self) -> None:
+        spider = self.spider
+        self.run_id = new_run_id(spider.name, spider.run_started_at)
+        spider.run_id = self.run_id
+        self.stager = RunStager(staging_root_for(self.database.path), self.run_id, self.batch_size)
+        log.info("run %s staging into %s", self.run_id, self.stager.run_dir)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ITEM_TYPES):
+            raise TypeError(f"unexpected item type {type(item).__name__}")
+        if isinstance(item, FetchRecord):
+            key = {"ok": "fetch_ok", "blocked": "fetch_blocked"}.get(item.outcome, "fetch_failed")
+            self.counts[key] += 1
+        else:
+            self.counts["rows"] += 1
+        assert self.stager is not None
+        self.stager.add_item(item)
+        return item
+
+    def run_row(self) -> dict:
+        spider = self.spider
+        stats = self.crawler.stats
+        finished = spider.run_started_at if self.replay else datetime.now(UTC)
+        status, reasons = self.assess()
+        return {
+            "run_id": self.run_id,
+            "marketplace": spider.name,
+            "started_at": spider.run_started_at.astimezone(UTC).replace(tzinfo=None).isoformat(),
+            "finished_at": finished.astimezone(UTC).replace(tzinfo=None).isoformat(),
+            "status": status,
+            "status_reasons": "; ".join(reasons) or None,
+            "request_count": self.counts["fetch_ok"] + self.counts["fetch_blocked"] + self.counts["fetch_failed"],
+            "item_count": self.counts["rows"],
+            "error_count": self.counts["fetch_failed"] + int(stats.get_value("log_count/ERROR", 0) or 0),
+            "blocked_count": self.counts["fetch_blocked"],
+            "replay": self.replay,
+        }
+
+    def assess(self) -> tuple[str, list[str]]:
+        """The run's own health: failed when nothing usable came back or a replay missed requests."""
+        stats = self.crawler.stats
+        reasons = []
+        missing = int(stats.get_value("replay/missing", 0) or 0)
+        if missing:
+            reasons.append(f"{missing} request(s) missing from the recording")
+        if self.counts["fetch_ok"] == 0:
+            reasons.append("no successful response")
+        if reasons:
+            return "failed", reasons
+        if self.counts["fetch_blocked"]:
+            reasons.append(f"{self.counts['fetch_blocked']} blocked response(s)")
+        if self.counts["fetch_failed"]:
+            reasons.append(f"{self.counts['fetch_failed']} failed or malformed response(s)")
+        return ("degraded" if reasons else "ok"), reasons
+
+    def close_spider(self) -> None:
+        assert self.stager is not None
+        row = self.run_row()
+        self.stager.finish(row)
+        self.crawler.stats.set_value("run/status", row["status"])
+        self.crawler.stats.set_value("run/id", row["run_id"])
+        try:
+            self.database.ingest_run(self.stager.run_dir)
+        except DatabaseLocked as exc:
+            log.warning("run %s staged at %s, not ingested (%s); `scrapy ingest` or the next run loads it",
+                        self.run_id, self.stager.run_dir, exc)
+            self.crawler.stats.set_value("run/ingested", False)
+        else:
+            self.crawler.stats.set_value("run/ingested", True)
+        log.log(
+            logging.ERROR if row["status"] == "failed" else logging.INFO,
+            "run %s finished: status=%s%s; %d rows, %d requests (%d blocked, %d errors)",
+            row["run_id"], row["status"], f" ({row['status_reasons']})" if row["status_reasons"] else "",
+            row["item_count"], row["request_count"], row["blocked_count"], row["error_count"],
+        )

@@ -1,0 +1,66 @@
+"""Scrapy settings for the marketplace monitor.
+
+Project-specific settings (all overridable with ``-s NAME=value``):
+- DUCKDB_PATH: the DuckDB file runs are ingested into (env MONITOR_DB, default data/marketplace.duckdb).
+- DUCKDB_LOCK_TIMEOUT: seconds to keep retrying while another process holds the database (default 60);
+  after that the run stays staged beside the database and the next run or ``scrapy ingest`` loads it.
+- STAGING_BATCH_SIZE: rows per staged Parquet file (default 20000).
+- WATCHLIST_PATH: TOML watchlist (default: the packaged marketplace_spiders/data/watchlist.toml).
+- RECORD_DIR: save every response of a live crawl into this recording folder.
+- REPLAY_DIR: serve responses from this recording folder instead of the network (offline).
+- REPLAY_OBSERVED_AT: ISO time to stamp on replayed observations (default: the recording's time).
+- WB_*: Wildberries spider settings, documented in marketplace_spiders/spiders/wildberries.py.
+"""
+
+import os
+
+BOT_NAME = "marketplace_spiders"
+SPIDER_MODULES = ["marketplace_spiders.spiders"]
+NEWSPIDER_MODULE = "marketplace_spiders.spiders"
+COMMANDS_MODULE = "marketplace_spiders.commands"
+
+DUCKDB_PATH = os.environ.get("MONITOR_DB", "data/marketplace.duckdb")
+DUCKDB_LOCK_TIMEOUT = 60
+STAGING_BATCH_SIZE = 20_000
+WATCHLIST_PATH = None
+RECORD_DIR = None
+REPLAY_DIR = None
+REPLAY_OBSERVED_AT = None
+
+# Live crawls hit public JSON APIs slowly and politely; replays lift these limits (see
+# MarketplaceSpider.update_settings).
+ROBOTSTXT_OBEY = False
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.5
+DOWNLOAD_DELAY_JITTER = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.5
+AUTOTHROTTLE_MAX_DELAY = 30
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+COOKIES_ENABLED = True
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "application/json, text/plain, */*",
+    "Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8",
+}
+
+DOWNLOADER_MIDDLEWARES = {
+    "marketplace_spiders.recording.RecordReplayMiddleware": 50,
+}
+ITEM_PIPELINES = {
+    "marketplace_spiders.pipelines.StagingPipeline": 800,
+}
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
