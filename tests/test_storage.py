@@ -1,0 +1,126 @@
+"""The staged, batched DuckDB writes: exactly-once ingest, waiting for locks, never dropping a run."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from marketplace_spiders.items import FetchRecord, ListingObservation
+from marketplace_spiders.storage.database import Database, DatabaseLocked, staging_root_for
+from marketplace_spiders.storage.staging import RunStager
+
+AT = datetime(2026, 11, 1, 6, tzinfo=UTC)
+
+
+def stage_run(db: Database, run_id: str, n: int, batch_size: int = 1000) -> RunStager:
+    stager = RunStager(staging_root_for(db.path), run_id, batch_size=batch_size)
+    for i in range(n):
+        stager.add_item(ListingObservation("wildberries", str(i), f"u{i}", title=f"t{i}",
+                                           price=Decimal("10.50") + i, observed_at=AT, response_sha256="s"))
+    stager.add_item(FetchRecord("wildberries", "u", "detail", "ok", product_ids=[str(i) for i in range(n)],
+                                fetched_at=AT))
+    stager.finish({"run_id": run_id, "marketplace": "wildberries", "started_at": AT.isoformat(), "status": "ok"})
+    return stager
+
+
+def count(db: Database, sql: str):
+    with db.session(read_only=True) as con:
+        return con.execute(sql).fetchone()[0]
+
+
+def test_batches_are_parquet_files_ingested_in_one_run(tmp_path):
+    db = Database(tmp_path / "m.duckdb")
+    stager = stage_run(db, "r1", 5, batch_size=2)
+    assert len(list(stager.run_dir.glob("listing_observations-*.parquet"))) == 3
+    assert db.ingest_run(stager.run_dir) is True
+    assert count(db, "SELECT count(*) FROM listing_observations") == 5
+    assert count(db, "SELECT sum(price) FROM listing_observations") == Decimal("62.50")
+    assert not stager.run_dir.exists()
+
+
+def test_ingest_is_exactly_once(tmp_path):
+    db = Database(tmp_path / "m.duckdb")
+    stager = stage_run(db, "r1", 3)
+    copy = tmp_path / "copy"
+    shutil.copytree(stager.run_dir, copy)
+    assert db.ingest_run(stager.run_dir) is True
+    shutil.copytree(copy, stager.run_dir)
+    assert db.ingest_run(stager.run_dir) is False
+    assert count(db, "SELECT count(*) FROM listing_observations") == 3
+    assert count(db, "SELECT count(*) FROM crawl_runs") == 1
+
+
+HOLD_LOCK = """
+import duckdb, sys, time
+con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "ro")
+print("locked", flush=True)
+time.sleep(float(sys.argv[3]))
+con.close()
+"""
+
+
+def hold_lock(path, mode: str, seconds: float) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(path), mode, str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+@pytest.mark.parametrize("mode", ["rw", "ro"])
+def test_a_held_database_delays_the_write(tmp_path, mode):
+    db = Database(tmp_path / "m.duckdb", lock_timeout=30)
+    with db.session():
+        pass  # create the file and schema
+    stager = stage_run(db, "r1", 4)
+    holder = hold_lock(db.path, mode, 2.0)
+    started = time.monotonic()
+    assert db.ingest_run(stager.run_dir) is True
+    waited = time.monotonic() - started
+    holder.wait(timeout=30)
+    assert waited >= 1.0  # it waited for the analyst's connection instead of failing
+    assert count(db, "SELECT count(*) FROM listing_observations") == 4
+
+
+def test_a_database_locked_too_long_keeps_the_run_staged(tmp_path):
+    db = Database(tmp_path / "m.duckdb", lock_timeout=0.5)
+    with db.session():
+        pass
+    stager = stage_run(db, "r1", 2)
+    holder = hold_lock(db.path, "rw", 3.0)
+    with pytest.raises(DatabaseLocked):
+        db.ingest_run(stager.run_dir)
+    assert (stager.run_dir / "run.json").exists()
+    holder.wait(timeout=30)
+    assert db.ingest_pending(staging_root_for(db.path)) == ["r1"]
+    assert count(db, "SELECT count(*) FROM listing_observations") == 2
+
+
+def test_unfinished_runs_are_not_ingested(tmp_path):
+    db = Database(tmp_path / "m.duckdb")
+    stager = RunStager(staging_root_for(db.path), "running")
+    stager.add_item(FetchRecord("wildberries", "u", "search", "ok", fetched_at=AT))
+    stager.flush()
+    assert db.ingest_pending(staging_root_for(db.path)) == []
+    assert stager.run_dir.exists()
+
+
+def test_schema_applied_once_and_views_reapplied(tmp_path):
+    db = Database(tmp_path / "m.duckdb")
+    with db.session() as con:
+        first = con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
+    with db.session() as con:
+        assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == first
+        assert Database.migrate(con) == []
+    assert first >= 1
+    con = duckdb.connect(str(db.path), read_only=True)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    con.close()
+    assert {"crawl_runs", "listings", "listing_observations", "descriptions", "sellers", "seller_observations",
+            "search_hits", "fetches"} <= tables
