@@ -65,18 +65,36 @@ def _search_body(ids, total):
     return f'{{"metadata": {{}}, "products": [{products}], "total": {total}}}'.encode()
 
 
-def test_search_follows_pages_up_to_the_cap(tmp_path):
+def _paging_spider(tmp_path):
     crawler = get_crawler(WildberriesSpider, {"DUCKDB_PATH": str(tmp_path / "db.duckdb"), "WB_SEARCH_PAGE_SIZE": 2,
                                               "WB_SEARCH_MAX_PAGES": 3})
-    spider = crawler._create_spider(terms="x")
+    return crawler._create_spider(terms="x")
+
+
+def _pages_requested(out):
+    return [o.cb_kwargs["page"] for o in out if hasattr(o, "cb_kwargs")]
+
+
+def test_page_one_with_a_total_schedules_the_remaining_pages_up_to_the_cap(tmp_path):
+    spider = _paging_spider(tmp_path)
     full_page = json_response(spider.search_url("x", 1), _search_body([1, 2], 10), meta={"fetched_at": AT})
     out = list(spider.parse_search(full_page, term="x", page=1))
-    assert [type(o) for o in out] == [FetchRecord, SearchHit, SearchHit, type(spider.search_request("x", 2))]
-    assert out[-1].cb_kwargs == {"term": "x", "page": 2}
-    last_allowed = list(spider.parse_search(full_page, term="x", page=3))
-    assert not any(hasattr(o, "cb_kwargs") for o in last_allowed)  # WB_SEARCH_MAX_PAGES = 3
-    short_page = json_response(spider.search_url("x", 1), _search_body([3], 10), meta={"fetched_at": AT})
-    assert not any(hasattr(o, "cb_kwargs") for o in spider.parse_search(short_page, term="x", page=1))
+    assert [type(o) for o in out[:3]] == [FetchRecord, SearchHit, SearchHit]
+    assert _pages_requested(out) == [2, 3]  # 10 results / 2 per page = 5 pages, capped at 3
+    assert _pages_requested(spider.parse_search(full_page, term="x", page=2)) == []  # page 1 scheduled them
+    few = json_response(spider.search_url("x", 1), _search_body([1, 2], 3), meta={"fetched_at": AT})
+    assert _pages_requested(spider.parse_search(few, term="x", page=1)) == [2]
+
+
+def test_without_a_total_pages_are_followed_while_full(tmp_path):
+    spider = _paging_spider(tmp_path)
+    body = b'{"data": {"products": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]}}'
+    page = json_response(spider.search_url("x", 1), body, meta={"fetched_at": AT})
+    assert _pages_requested(spider.parse_search(page, term="x", page=1)) == [2]
+    assert _pages_requested(spider.parse_search(page, term="x", page=3)) == []  # the cap
+    short = json_response(spider.search_url("x", 1), b'{"data": {"products": [{"id": 3, "name": "c"}]}}',
+                          meta={"fetched_at": AT})
+    assert _pages_requested(spider.parse_search(short, term="x", page=1)) == []
     assert spider.found == {1, 2, 3}
 
 

@@ -15,7 +15,8 @@ Settings: WB_SEARCH_VERSION (default "v9", the version of the newest real captur
 WB_DETAIL_BATCH_SIZE (100), WB_CONTENT_MAX_AGE_DAYS (7), WB_SELLER_MAX_AGE_DAYS (7),
 WB_IMPERSONATE (True: search/card/catalog hosts are fetched with a Chrome TLS fingerprint through
 scrapy-impersonate, since they answer other clients with 403 as of Sept 2026), WB_IMPERSONATE_BROWSER
-("chrome").
+("chrome"), WB_FETCH_CONTENT / WB_FETCH_SELLERS (True; False skips those documents, e.g. for
+benchmarks or a quick price-only run).
 """
 
 from __future__ import annotations
@@ -156,9 +157,21 @@ class WildberriesSpider(MarketplaceSpider):
         yield self.fetch_record(response, "search", term=term, product_ids=[h.product_id for h in hits])
         yield from hits
         self.found.update(int(h.product_id) for h in hits)
-        total = search.total()
-        more = len(hits) >= self.page_size and (total is None or total > page * self.page_size)
-        if more and page < int(self._setting("WB_SEARCH_MAX_PAGES", 5)):
+        yield from self.next_pages(term, page, len(hits), search.total())
+
+    def next_pages(self, term: str, page: int, hits: int, total: int | None) -> Iterator[scrapy.Request]:
+        """Page 1 with a known total schedules every further page at once (up to WB_SEARCH_MAX_PAGES);
+        without a total, pages are followed one by one while they come back full."""
+        max_pages = int(self._setting("WB_SEARCH_MAX_PAGES", 5))
+        if hits < self.page_size:
+            return
+        if total is not None:
+            if page == 1:
+                last = min(max_pages, -(-total // self.page_size))
+                for number in range(2, last + 1):
+                    yield self.search_request(term, number)
+            return
+        if page < max_pages:
             yield self.search_request(term, page + 1)
 
     # -- phase 2: revisit everything ---------------------------------------------------------
@@ -192,9 +205,11 @@ class WildberriesSpider(MarketplaceSpider):
             if observation.listing_status != "listed":
                 yield observation
                 continue
-            if observation.seller_id:
+            if observation.seller_id and self.settings.getbool("WB_FETCH_SELLERS", True):
                 yield from self.seller_requests(observation.seller_id, observation.observed_at)
-            if self.content_is_stale(observation.product_id, observation.observed_at):
+            if self.settings.getbool("WB_FETCH_CONTENT", True) and self.content_is_stale(
+                observation.product_id, observation.observed_at
+            ):
                 yield self.content_request(observation)
             else:
                 yield self.with_known_content(observation)
