@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from sample_files import FIXTURES, json_response, real_sample
 
 from marketplace_spiders.pages.errors import LayoutError
 from marketplace_spiders.pages.wildberries import (
@@ -20,7 +21,6 @@ from marketplace_spiders.pages.wildberries import (
     fallback_basket_host,
     kopecks_to_roubles,
 )
-from sample_files import FIXTURES, json_response, real_sample
 
 AT = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 SEARCH_URL = ("https://search.wb.ru/exactmatch/ru/common/v9/search?appType=1&curr=rub&dest=-1257786&locale=ru"

@@ -175,7 +175,8 @@ def test_content_response_completes_the_observation(spider):
 
 def test_seller_profile_request_carries_client_header(spider):
     (request,) = spider.seller_requests("77", AT)
-    body = b'{"sellerType": "", "supplierFullName": "OOO X", "supplierId": 77, "supplierName": "S", "inn": "7701234567"}'
+    body = (b'{"sellerType": "", "supplierFullName": "OOO X", "supplierId": 77, "supplierName": "S",'
+            b' "inn": "7701234567"}')
     out = list(spider.parse_supplier(json_response(request.url, body, meta={"fetched_at": AT}), seller_id="77"))
     profile = out[-1]
     assert profile.url == "https://suppliers-shipment-2.wildberries.ru/api/v1/suppliers/77?curr=RUB"

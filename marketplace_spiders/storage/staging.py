@@ -12,7 +12,7 @@ import json
 import os
 import types
 import typing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -73,7 +73,7 @@ SCHEMAS["descriptions"] = DESCRIPTION_SCHEMA
 
 def _naive_utc(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 
