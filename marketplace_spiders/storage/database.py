@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -202,15 +204,59 @@ class Database:
             con.execute(statement, {"run_id": run_id})
 
     def ingest_pending(self, staging_root: Path) -> list[str]:
-        """Ingest every finished run left in ``staging_root`` (oldest first)."""
+        """Ingest every finished run left in ``staging_root`` (oldest first).
+
+        A run folder without ``run.json`` whose process is gone (a crash, ``kill -9``) is recovered first:
+        its journaled rows are kept and the run is recorded as ``failed``.
+        """
         staging_root = Path(staging_root)
         if not staging_root.exists():
             return []
+        for run_dir in sorted(p for p in staging_root.iterdir() if p.is_dir()):
+            if not (run_dir / "run.json").exists() and _owner_is_dead(run_dir):
+                recover_crashed_run(run_dir)
         ingested = []
         for run_dir in sorted(p for p in staging_root.iterdir() if (p / "run.json").exists()):
             if self.ingest_run(run_dir):
                 ingested.append(run_dir.name)
         return ingested
+
+
+def _owner_is_dead(run_dir: Path) -> bool:
+    pid_file = run_dir / "pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return True
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def recover_crashed_run(run_dir: Path) -> int:
+    """Close a crashed run as ``failed`` so what it staged is ingested, not lost."""
+    from marketplace_spiders.storage.staging import recover_run
+
+    run_id = run_dir.name
+    marketplace = run_id.split("-", 1)[0]
+    started = None
+    stamp = run_id.split("-")[1] if run_id.count("-") >= 2 else ""
+    try:
+        started = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").isoformat()
+    except ValueError:
+        started = datetime.now(UTC).replace(tzinfo=None).isoformat()
+    row = {"run_id": run_id, "marketplace": marketplace, "started_at": started, "finished_at": None,
+           "status": "failed", "status_reasons": "crawl process died before the run finished; staged rows kept",
+           "replay": None}
+    recovered = recover_run(run_dir, row)
+    log.warning("recovered crashed run %s (%d journaled rows)", run_id, recovered)
+    return recovered
 
 
 def _statements(sql: str) -> list[str]:

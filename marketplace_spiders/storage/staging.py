@@ -3,6 +3,11 @@
 Layout: ``<db>.staging/<run_id>/<table>-<seq>.parquet`` plus ``run.json`` (the ``crawl_runs``
 row) written last, when the run is complete. A folder without ``run.json`` belongs to a run
 still in progress, or one that crashed (see ``Database.ingest_pending``).
+
+Rows not yet in a Parquet batch are journaled as they arrive (``<table>-<seq>.jsonl``, one JSON
+line per row, flushed to the operating system at once), so a crawl killed with ``kill -9`` loses
+nothing it had received: ``recover_run`` turns the journals into Parquet and closes the run as
+``failed``.
 """
 
 from __future__ import annotations
@@ -88,12 +93,19 @@ class RunStager:
         self.batch_size = batch_size
         self._rows: dict[str, list[dict]] = {t: [] for t in SCHEMAS}
         self._seq: dict[str, int] = {t: 0 for t in SCHEMAS}
+        self._journals: dict[str, typing.TextIO] = {}
         self.counts: dict[str, int] = {t: 0 for t in SCHEMAS}
 
     def add(self, table: str, row: dict) -> None:
         rows = self._rows[table]
         rows.append(row)
         self.counts[table] += 1
+        journal = self._journals.get(table)
+        if journal is None:
+            journal = open(self.run_dir / f"{table}-{self._seq[table]:06d}.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+            self._journals[table] = journal
+        journal.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        journal.flush()
         if len(rows) >= self.batch_size:
             self._flush_table(table)
 
@@ -124,13 +136,12 @@ class RunStager:
         rows = self._rows[table]
         if not rows:
             return
-        arrow = pa.Table.from_pylist(rows, schema=SCHEMAS[table])
         seq = self._seq[table]
-        tmp = self.run_dir / f".{table}-{seq:06d}.parquet.tmp"
-        pq.write_table(arrow, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.run_dir / f"{table}-{seq:06d}.parquet")
+        write_parquet(self.run_dir, table, seq, rows)
+        journal = self._journals.pop(table, None)
+        if journal is not None:
+            journal.close()
+            (self.run_dir / f"{table}-{seq:06d}.jsonl").unlink(missing_ok=True)
         self._seq[table] = seq + 1
         self._rows[table] = []
 
@@ -145,3 +156,54 @@ class RunStager:
         tmp.write_text(json.dumps(run_row, ensure_ascii=False, default=str, indent=1), encoding="utf-8")
         os.replace(tmp, self.run_dir / "run.json")
         return self.run_dir
+
+
+def write_parquet(run_dir: Path, table: str, seq: int, rows: list[dict]) -> Path:
+    """Write one batch atomically (temp file, fsync, rename)."""
+    arrow = pa.Table.from_pylist(rows, schema=SCHEMAS[table])
+    final = run_dir / f"{table}-{seq:06d}.parquet"
+    tmp = run_dir / f".{table}-{seq:06d}.parquet.tmp"
+    pq.write_table(arrow, tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, final)
+    return final
+
+
+def _from_journal(value: typing.Any, kind: pa.DataType) -> typing.Any:
+    if value is None:
+        return None
+    if pa.types.is_decimal(kind):
+        return Decimal(str(value))
+    if pa.types.is_timestamp(kind):
+        return datetime.fromisoformat(str(value))
+    return value
+
+
+def recover_run(run_dir: Path, run_row: dict) -> int:
+    """Close a run whose process died: journaled rows become Parquet, ``run.json`` is written.
+
+    Returns the number of rows recovered from journals.
+    """
+    recovered = 0
+    for journal in sorted(run_dir.glob("*.jsonl")):
+        table, _, seq = journal.stem.rpartition("-")
+        schema = SCHEMAS[table]
+        rows = []
+        for line in journal.read_text("utf-8").splitlines():
+            try:
+                raw = json.loads(line)
+            except ValueError:
+                continue  # the last line may be cut by the kill; it was never complete
+            rows.append({f.name: _from_journal(raw.get(f.name), f.type) for f in schema})
+        if rows:
+            if (run_dir / f"{table}-{seq}.parquet").exists():
+                journal.unlink()  # the batch reached Parquet before the kill; the journal is a leftover
+                continue
+            write_parquet(run_dir, table, int(seq), rows)
+            recovered += len(rows)
+        journal.unlink()
+    tmp = run_dir / ".run.json.tmp"
+    tmp.write_text(json.dumps(run_row, ensure_ascii=False, default=str, indent=1), encoding="utf-8")
+    os.replace(tmp, run_dir / "run.json")
+    return recovered
