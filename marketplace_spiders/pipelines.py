@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler
 from marketplace_spiders.items import FetchRecord, ListingContent, ListingObservation, SearchHit, SellerObservation
 from marketplace_spiders.storage.database import Database, DatabaseLocked, staging_root_for
 from marketplace_spiders.storage.staging import RunStager
+from marketplace_spiders.validation import HealthThresholds, assess_run, validate_item
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,9 @@ class StagingPipeline:
         self.replay = bool(settings.get("REPLAY_DIR"))
         self.stager: RunStager | None = None
         self.run_id: str | None = None
-        self.counts = {"fetch_ok": 0, "fetch_blocked": 0, "fetch_failed": 0, "rows": 0}
+        self.counts = {"fetch_ok": 0, "fetch_blocked": 0, "fetch_failed": 0, "rows": 0, "invalid": 0}
+        self.items_per_term: dict[str, int] = {}
+        self.thresholds = HealthThresholds.from_settings(settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StagingPipeline:
@@ -60,15 +63,26 @@ class StagingPipeline:
         if isinstance(item, FetchRecord):
             key = {"ok": "fetch_ok", "blocked": "fetch_blocked"}.get(item.outcome, "fetch_failed")
             self.counts[key] += 1
+            if item.page_type == "search" and item.outcome == "ok" and item.term is not None:
+                self.items_per_term.setdefault(item.term, 0)
         else:
             self.counts["rows"] += 1
+            if isinstance(item, SearchHit):
+                self.items_per_term[item.term] = self.items_per_term.get(item.term, 0) + 1
+        problems = validate_item(item)
+        if problems:
+            # Kept (nothing is dropped) but counted: the run's valid share decides whether it can be trusted.
+            self.counts["invalid"] += 1
+            self.crawler.stats.inc_value("items/invalid")
+            for problem in problems:
+                self.crawler.stats.inc_value(f"items/invalid/{problem.split(':', 1)[0]}")
+            log.warning("invalid %s %s: %s", type(item).__name__, getattr(item, "product_id", ""), "; ".join(problems))
         assert self.stager is not None
         self.stager.add_item(item)
         return item
 
     def run_row(self) -> dict:
         spider = self.spider
-        stats = self.crawler.stats
         finished = spider.run_started_at if self.replay else datetime.now(UTC)
         status, reasons = self.assess()
         return {
@@ -80,27 +94,36 @@ class StagingPipeline:
             "status_reasons": "; ".join(reasons) or None,
             "request_count": self.counts["fetch_ok"] + self.counts["fetch_blocked"] + self.counts["fetch_failed"],
             "item_count": self.counts["rows"],
-            "error_count": self.counts["fetch_failed"] + int(stats.get_value("log_count/ERROR", 0) or 0),
+            "error_count": self.counts["fetch_failed"],
             "blocked_count": self.counts["fetch_blocked"],
             "replay": self.replay,
         }
 
     def assess(self) -> tuple[str, list[str]]:
-        """The run's own health: failed when nothing usable came back or a replay missed requests."""
+        """The run's own health (marketplace_spiders.validation.assess_run), plus replay misses."""
         stats = self.crawler.stats
-        reasons = []
         missing = int(stats.get_value("replay/missing", 0) or 0)
+        searched = [term for term in self.items_per_term]
+        run_stats = {
+            "item_count": self.counts["rows"],
+            "invalid_item_count": self.counts["invalid"],
+            "request_count": self.counts["fetch_ok"] + self.counts["fetch_blocked"] + self.counts["fetch_failed"],
+            "blocked_count": self.counts["fetch_blocked"],
+            "error_count": self.counts["fetch_failed"],
+            "items_per_term": self.items_per_term,
+            # Every term answering 200 OK with nothing is layout drift, not a market where all vanished at once.
+            "empty_search_terms": searched if searched and not any(self.items_per_term.values()) else [],
+        }
+        health = assess_run(run_stats, getattr(self.spider, "run_history", []),
+                            getattr(self.spider, "expectations", {}), self.thresholds)
+        status, reasons = health.status, list(health.reasons)
         if missing:
-            reasons.append(f"{missing} request(s) missing from the recording")
+            status = "failed"
+            reasons.insert(0, f"{missing} request(s) missing from the recording")
         if self.counts["fetch_ok"] == 0:
-            reasons.append("no successful response")
-        if reasons:
-            return "failed", reasons
-        if self.counts["fetch_blocked"]:
-            reasons.append(f"{self.counts['fetch_blocked']} blocked response(s)")
-        if self.counts["fetch_failed"]:
-            reasons.append(f"{self.counts['fetch_failed']} failed or malformed response(s)")
-        return ("degraded" if reasons else "ok"), reasons
+            status = "failed"
+            reasons.insert(0, "no successful response")
+        return status, reasons
 
     def close_spider(self) -> None:
         assert self.stager is not None

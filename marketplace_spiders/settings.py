@@ -55,8 +55,17 @@ DEFAULT_REQUEST_HEADERS = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    # process_response runs from high to low numbers: record/replay stamps the fetch time (and records
+    # block pages as evidence) before block detection decides whether the response may reach a callback.
+    "marketplace_spiders.block_middleware.BlockDetectionMiddleware": 40,
     "marketplace_spiders.recording.RecordReplayMiddleware": 50,
 }
+# Run health (marketplace_spiders.validation.HealthThresholds): any blocked response makes a run
+# `degraded`, because the listings it should have checked are then unknown, not unchanged.
+RUN_MAX_BLOCKED_SHARE = 0.0
+BLOCK_RETRY_TIMES = 2
+BLOCK_BACKOFF_BASE = 10.0
+BLOCK_BACKOFF_MAX = 120.0
 ITEM_PIPELINES = {
     "marketplace_spiders.pipelines.StagingPipeline": 800,
 }

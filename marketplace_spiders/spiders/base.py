@@ -14,6 +14,7 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
+from marketplace_spiders.block_middleware import BlockedResponse
 from marketplace_spiders.items import FetchRecord
 from marketplace_spiders.recording import ReplayMiss, parse_time
 from marketplace_spiders.storage.database import Database, DatabaseLocked, staging_root_for
@@ -33,11 +34,16 @@ class MarketplaceSpider(scrapy.Spider):
     """Base class. Subclasses set ``name`` (the marketplace slug) and crawl."""
 
     name = "marketplace"
+    expected_body = "json"
+    """What this marketplace's endpoints normally return (json or html), for block detection."""
+    expectations: dict = {}
+    """The run's own assertions for assess_run: min_items / max_items (zavod-style), per marketplace."""
 
     def __init__(self, terms: str | None = None, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._terms_argument = parse_terms_argument(terms) if terms else None
         self.tracked: dict[str, dict] = {}
+        self.run_history: list[dict] = []
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -86,6 +92,7 @@ class MarketplaceSpider(scrapy.Spider):
             if ingested:
                 self.logger.info("ingested %d staged run(s) left from before: %s", len(ingested), ingested)
             self.tracked = {row["product_id"]: row for row in self.history.tracked_listings(self.name)}
+            self.run_history = self.history.run_history(self.name)
         except DatabaseLocked as exc:
             self.logger.error("cannot read crawl history (%s); revisits limited to this run's finds", exc)
             self.crawler.stats.inc_value("history/locked")
@@ -130,6 +137,10 @@ class MarketplaceSpider(scrapy.Spider):
         if failure.check(ReplayMiss):
             outcome, reason = "failed", str(failure.value)
             self.logger.error("replay: %s", failure.value)
+        elif failure.check(BlockedResponse):
+            outcome, reason = "blocked", str(failure.value)
+        elif any("__rr=" in url for url in meta.get("redirect_urls", [])):
+            outcome, reason = "blocked", f"redirect loop through __rr= (Ozon anti-bot): {failure.value}"[:500]
         else:
             outcome = meta.get("block_outcome", "failed")
             reason = f"{failure.type.__name__}: {failure.value}"[:500]

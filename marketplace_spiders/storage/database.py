@@ -128,6 +128,19 @@ class Database:
             cols = [d[0] for d in cur.description]
             return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
+    def run_history(self, marketplace: str, runs: int = 10) -> list[dict]:
+        """The last ``runs`` runs' status and search results per term, oldest first (see run_history.sql)."""
+        if not self.path.exists():
+            return []
+        sql = resources.files(SCHEMA_PACKAGE).joinpath("queries/run_history.sql").read_text("utf-8")
+        with self.session(read_only=False) as con:
+            rows = con.execute(sql, [marketplace, runs]).fetchall()
+        history: dict[str, dict] = {}
+        for run_id, status, _started, term, items in rows:
+            run = history.setdefault(run_id, {"run_id": run_id, "status": status, "items_per_term": {}})
+            run["items_per_term"][term] = items
+        return list(history.values())
+
     def known_sellers(self, marketplace: str) -> dict[str, object]:
         """seller_id -> last observed_at, for deciding which seller documents are stale."""
         if not self.path.exists():

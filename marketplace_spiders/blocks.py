@@ -1,0 +1,179 @@
+"""Recognise block and challenge responses before a page object tries to parse them.
+
+``detect_block`` looks at what a response *is* (status, a few headers, the start of the body, the URL)
+and names the anti-bot answer it matches, or returns None for anything else. It never decides that a
+response is healthy; a page object still fails loudly on a layout it does not know.
+
+The markers come from real captures (``shared/real-samples/*/BLOCKED_*``) and from what other projects
+report (``shared/real-samples/ENDPOINTS.md``). Markers are distinctive enough to be checked on every
+marketplace, so ``Block.kind`` names the anti-bot system that answered (``ym_smartcaptcha`` on a Lamoda
+page is Yandex SmartCaptcha too), while ``Block.marketplace`` is the marketplace that was asked.
+
+Only the first ``HEAD_BYTES`` of a body are searched: block pages are small and put their markers near
+the top, while healthy pages run to 2 MB and must not be scanned whole on every response.
+
+Kinds (``retryable`` = an automatic retry after a back-off has a real chance without a new IP, session
+or browser):
+
+=====================  =========  ====================================================================
+kind                   retryable  what it is
+=====================  =========  ====================================================================
+wbaas_challenge        no         WB "Почти готово..." JS challenge (needs an ``x_wbaas_token`` cookie)
+status_498             no         WB ``__internal`` endpoint asked without the anti-bot token
+tls_fingerprint_403    no         WB JSON host answering 403 HTML (Angie) to a non-browser TLS handshake
+rate_limited           yes        HTTP 429
+ozon_access_restricted no         Ozon «Доступ ограничен» page (``fab_chlg_`` incident, ``abt-challenge``)
+ozon_redirect_loop     no         Ozon 307 self-redirect chain (``__rr=1``, ``__rr=2`` ...)
+ym_smartcaptcha        no         Yandex SmartCaptcha (``/showcaptcha``, ``checkbox_captcha``)
+megamarket_code7       no         ServicePipe JSON ``{"error": ..., "code": 7, "ip": ...}``
+avito_firewall         no         Avito «Доступ ограничен: проблема с IP» / ``firewall/captcha/show``
+qrator                 no         Qrator (DNS, Citilink): ``/__qrator/``, "Guru meditation", 401/403
+forbidden              no         any other 401/403
+json_endpoint_html     no         a JSON endpoint answering HTML (body starts with ``<``)
+empty_302              yes        a redirect with an empty body and nowhere to go (YM, ~1 in 10)
+=====================  =========  ====================================================================
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+HEAD_BYTES = 64 * 1024
+"""How much of a body is searched for markers."""
+
+SMALL_JSON_BYTES = 4096
+"""Bodies up to this size that start with ``{`` are parsed as JSON (error envelopes are tiny)."""
+
+QRATOR_MARKETPLACES = frozenset({"dns_shop", "citilink"})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+KINDS = frozenset({
+    "wbaas_challenge", "status_498", "tls_fingerprint_403", "rate_limited", "ozon_access_restricted",
+    "ozon_redirect_loop", "ym_smartcaptcha", "megamarket_code7", "avito_firewall", "qrator", "forbidden",
+    "json_endpoint_html", "empty_302",
+})
+RETRYABLE_KINDS = frozenset({"rate_limited", "empty_302"})
+
+# (kind, markers): the first kind with any marker in the body head wins. Avito comes before Ozon because
+# both pages say «Доступ ограничен».
+BODY_MARKERS: tuple[tuple[str, tuple[bytes, ...]], ...] = (
+    ("wbaas_challenge", (b"__wbaas/challenges/antibot",)),
+    ("avito_firewall", ("Доступ ограничен: проблема с IP".encode(), b"firewall/captcha/show")),
+    ("ozon_access_restricted", (b"fab_chlg_", b"abt-challenge", "<title>Доступ ограничен</title>".encode())),
+    # Not the bare word "captcha": healthy YM pages preload an empty @marketfront/CaptchaService widget.
+    ("ym_smartcaptcha", (b"/showcaptcha", b"/checkcaptcha", b"checkbox_captcha", b"SmartCaptcha")),
+    ("qrator", (b"/__qrator/", b"Guru meditation")),
+)
+# The WB challenge also matches on these two together (the script path may move, the ids stay).
+WBAAS_IDS = (b"data-site-key", b"data-req-uuid")
+
+Headers = Mapping[Any, Any]
+"""A plain ``dict[str, str]`` or Scrapy ``Headers`` (bytes keys, lists of bytes values)."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """A response recognised as a block or challenge rather than the page asked for."""
+
+    marketplace: str
+    """Marketplace slug the request was for."""
+    kind: str
+    """What answered, one of ``KINDS``."""
+    reason: str
+    """Human-readable: the status/marker/header that gave it away."""
+    retryable: bool
+    """True when retrying after a back-off may succeed without a new IP, session or browser."""
+
+
+def detect_block(
+    marketplace: str,
+    status: int,
+    headers: Headers | None,
+    body: bytes,
+    url: str,
+    expected: str = "json",
+) -> Block | None:
+    """Name the block/challenge this response is, or None when it does not look like one.
+
+    ``url`` is the response URL (after redirects); ``expected`` is what the endpoint normally returns,
+    "json" or "html".
+    Checks run from the most to the least specific: body markers, redirects, statuses, then a JSON
+    endpoint answering HTML.
+    """
+    head = bytes(body[:HEAD_BYTES])
+    location = _header(headers, "location")
+
+    def block(kind: str, reason: str) -> Block:
+        return Block(marketplace, kind, reason, kind in RETRYABLE_KINDS)
+
+    for kind, markers in BODY_MARKERS:
+        for marker in markers:
+            if marker in head:
+                return block(kind, f"body contains {marker.decode()!r}")
+    if all(marker in head for marker in WBAAS_IDS):
+        return block("wbaas_challenge", "body contains 'data-site-key' and 'data-req-uuid'")
+    if _is_code7(head, len(body)):
+        return block("megamarket_code7", 'JSON body with "code": 7 and "ip" (ServicePipe IP block)')
+
+    for where, value in (("Location header", location), ("URL", url)):
+        if "/showcaptcha" in value:
+            return block("ym_smartcaptcha", f"{where} goes to /showcaptcha: {value[:200]}")
+    if status in REDIRECT_STATUSES:
+        # Only on a redirect: healthy Ozon pages carry `__rr=1` inside their paginator links.
+        for where, value in (("Location header", location), ("URL", url)):
+            if "__rr=" in value or "__rr%3D" in value:
+                return block("ozon_redirect_loop", f"HTTP {status}, {where} carries __rr=: {value[:200]}")
+        if not head.strip() and (not location or location == url):
+            return block("empty_302", f"HTTP {status} with an empty body and no new Location")
+
+    first = _first_byte(head)
+    if status == 429:
+        return block("rate_limited", "HTTP 429 Too Many Requests")
+    if status == 498:
+        return block("status_498", "HTTP 498 (WB anti-bot token missing)")
+    if status in (401, 403):
+        server = _header(headers, "server")
+        if marketplace == "wildberries" and expected == "json" and first in (b"<", b""):
+            detail = f", Server: {server}" if server else ""
+            return block("tls_fingerprint_403", f"HTTP {status} non-JSON body from a JSON host{detail}")
+        if marketplace in QRATOR_MARKETPLACES:
+            return block("qrator", f"HTTP {status} from a Qrator-protected site")
+        return block("forbidden", f"HTTP {status}")
+    if expected == "json" and first == b"<":
+        content_type = _header(headers, "content-type") or "no Content-Type"
+        return block("json_endpoint_html", f"JSON endpoint answered HTML ({content_type})")
+    return None
+
+
+def _header(headers: Headers | None, name: str) -> str:
+    """First value of a header, case-insensitively, from a dict or Scrapy Headers; '' when absent."""
+    if not headers:
+        return ""
+    wanted = name.lower()
+    for key, value in headers.items():
+        text_key = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        if text_key.lower() != wanted:
+            continue
+        if isinstance(value, list | tuple):
+            value = value[0] if value else ""
+        return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    return ""
+
+
+def _first_byte(head: bytes) -> bytes:
+    """The first byte after a UTF-8 BOM and whitespace (b'' for an empty body)."""
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+
+
+def _is_code7(head: bytes, size: int) -> bool:
+    """A small JSON object with ``code`` 7 and an ``ip`` key: ServicePipe's "disable your VPN" answer."""
+    if size > SMALL_JSON_BYTES or _first_byte(head) != b"{":
+        return False
+    try:
+        parsed = json.loads(head.decode("utf-8", errors="replace").lstrip("\ufeff"))
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(parsed, dict) and str(parsed.get("code")) == "7" and "ip" in parsed

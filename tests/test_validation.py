@@ -1,0 +1,210 @@
+"""validate_item and assess_run, table-driven: one row per thing that can be wrong."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from scrapy.settings import Settings
+
+from marketplace_spiders.items import (
+    FetchRecord,
+    ListingContent,
+    ListingObservation,
+    SearchHit,
+    SellerObservation,
+)
+from marketplace_spiders.validation import HealthThresholds, RunHealth, assess_run, validate_item
+
+AT = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+
+LISTING = ListingObservation(
+    marketplace="wildberries", product_id="179790764", url="https://www.wildberries.ru/catalog/179790764/detail.aspx",
+    title="Бальзам «Кымгансан»", price=Decimal("450.00"), price_before_discount=Decimal("1290.00"),
+    in_stock=True, stock_qty=12, rating=4.8, review_count=31, observed_at=AT,
+)
+SELLER = SellerObservation(marketplace="wildberries", seller_id="350748670", inn="7707083893",
+                           ogrn="1027700132195", rating=4.5, review_count=10, sale_count=0, observed_at=AT)
+HIT = SearchHit(marketplace="ozon", term="кымгансан", page=1, position=3, product_id="1998926903",
+                observed_at=AT)
+FETCH = FetchRecord(marketplace="ozon", url="https://www.ozon.ru/", page_type="search", outcome="blocked",
+                    status=403, fetched_at=AT, body_bytes=3211)
+CONTENT = ListingContent(marketplace="wildberries", product_id="179790764")
+
+
+def problem_fields(item: object) -> set[str]:
+    return {problem.split(":", 1)[0] for problem in validate_item(item)}
+
+
+@pytest.mark.parametrize("item", [LISTING, SELLER, HIT, FETCH, CONTENT],
+                         ids=["listing", "seller", "search_hit", "fetch", "content"])
+def test_a_plausible_item_has_no_problems(item: object):
+    assert validate_item(item) == []
+
+
+# (changes to LISTING, fields flagged)
+LISTING_ROWS = [
+    pytest.param({"product_id": ""}, {"product_id"}, id="empty_product_id"),
+    pytest.param({"marketplace": "  "}, {"marketplace"}, id="blank_marketplace"),
+    pytest.param({"url": None}, {"url"}, id="url_none"),
+    pytest.param({"observed_at": None}, {"observed_at"}, id="no_observed_at"),
+    pytest.param({"observed_at": datetime(2026, 11, 1, 6, 0)}, {"observed_at"}, id="naive_observed_at"),
+    pytest.param({"title": None}, {"title"}, id="listed_without_title"),
+    pytest.param({"title": None, "listing_status": "not_found", "price": None, "price_before_discount": None},
+                 set(), id="not_found_needs_no_title"),
+    pytest.param({"listing_status": "gone"}, {"listing_status"}, id="unknown_listing_status"),
+    pytest.param({"price": Decimal(0)}, {"price"}, id="price_zero"),
+    pytest.param({"price": Decimal("-1")}, {"price"}, id="price_negative"),
+    pytest.param({"price": Decimal("10000000"), "price_before_discount": None}, {"price"},
+                 id="price_ten_million_kopecks_read_as_roubles"),
+    pytest.param({"price": Decimal("9999999.99"), "price_before_discount": None}, set(),
+                 id="price_just_below_ten_million"),
+    pytest.param({"price": Decimal("NaN")}, {"price"}, id="price_nan"),
+    pytest.param({"price_before_discount": Decimal("449.99")}, {"price_before_discount"},
+                 id="price_before_discount_below_price"),
+    pytest.param({"price_before_discount": Decimal("450.00")}, set(), id="price_before_discount_equal_price"),
+    pytest.param({"price": 450.0}, {"price"}, id="price_float_not_decimal"),
+    pytest.param({"rating": 5.1}, {"rating"}, id="rating_above_five"),
+    pytest.param({"rating": -0.1}, {"rating"}, id="rating_negative"),
+    pytest.param({"rating": 5}, set(), id="rating_int_five"),
+    pytest.param({"rating": 0.0}, set(), id="rating_zero"),
+    pytest.param({"rating": float("nan")}, {"rating"}, id="rating_nan"),
+    pytest.param({"rating": "4.8"}, {"rating"}, id="rating_string"),
+    pytest.param({"stock_qty": -1}, {"stock_qty"}, id="negative_stock"),
+    pytest.param({"stock_qty": 0, "in_stock": False}, set(), id="out_of_stock"),
+    pytest.param({"stock_qty": True}, {"stock_qty"}, id="stock_bool_not_int"),
+    pytest.param({"review_count": -3}, {"review_count"}, id="negative_review_count"),
+    pytest.param({"product_id": 179790764}, {"product_id"}, id="product_id_int_not_text"),
+    pytest.param({"currency": None}, {"currency"}, id="currency_none"),
+    pytest.param({"in_stock": "yes"}, {"in_stock"}, id="in_stock_string"),
+    pytest.param({"product_id": "", "price": Decimal(0), "rating": 7.0}, {"product_id", "price", "rating"},
+                 id="several_problems_at_once"),
+]
+
+
+@pytest.mark.parametrize(("changes", "flagged"), LISTING_ROWS)
+def test_listing_observation(changes: dict, flagged: set[str]):
+    assert problem_fields(replace(LISTING, **changes)) == flagged
+
+
+# (item, fields flagged)
+OTHER_ROWS = [
+    pytest.param(replace(SELLER, inn="770708389"), {"inn"}, id="inn_nine_digits"),
+    pytest.param(replace(SELLER, inn="770708389312"), set(), id="inn_twelve_digits_individual"),
+    pytest.param(replace(SELLER, inn="77070838 93"), {"inn"}, id="inn_with_space"),
+    pytest.param(replace(SELLER, inn="７７０７０８３８９３"), {"inn"}, id="inn_fullwidth_digits"),
+    pytest.param(replace(SELLER, ogrn="102770013219"), {"ogrn"}, id="ogrn_twelve_digits"),
+    pytest.param(replace(SELLER, ogrn="304500116000157"), set(), id="ogrnip_fifteen_digits"),
+    pytest.param(replace(SELLER, ogrn="10277001321950"), {"ogrn"}, id="ogrn_fourteen_digits"),
+    pytest.param(replace(SELLER, inn=7707083893), {"inn"}, id="inn_int_not_text"),
+    pytest.param(replace(SELLER, seller_id=""), {"seller_id"}, id="seller_without_id"),
+    pytest.param(replace(SELLER, rating=6.0, sale_count=-1), {"rating", "sale_count"}, id="seller_ranges"),
+    pytest.param(replace(HIT, page=0, position=0), {"page", "position"}, id="search_hit_zero_based"),
+    pytest.param(replace(HIT, term=""), {"term"}, id="search_hit_without_term"),
+    pytest.param(replace(FETCH, outcome="weird"), {"outcome"}, id="fetch_unknown_outcome"),
+    pytest.param(replace(FETCH, status=999), {"status"}, id="fetch_status_not_http"),
+    pytest.param(replace(FETCH, status=None), set(), id="fetch_without_response"),
+    pytest.param(replace(FETCH, body_bytes=-1), {"body_bytes"}, id="fetch_negative_size"),
+    pytest.param(replace(FETCH, fetched_at=datetime(2026, 1, 1)), {"fetched_at"}, id="fetch_naive_time"),
+    pytest.param(replace(CONTENT, characteristics=None), {"characteristics"},
+                 id="content_characteristics_none"),
+    pytest.param(replace(CONTENT, product_id=None), {"product_id"}, id="content_without_product_id"),
+]
+
+
+@pytest.mark.parametrize(("item", "flagged"), OTHER_ROWS)
+def test_other_items(item: object, flagged: set[str]):
+    assert problem_fields(item) == flagged
+
+
+def test_problem_text_names_value_and_limit():
+    problems = validate_item(replace(LISTING, price=Decimal("12500000"), price_before_discount=None))
+
+    assert problems == ["price: 12500000 roubles outside (0, 10000000), suspect"]
+
+
+def test_unknown_item_type():
+    assert validate_item({"marketplace": "ozon"}) == ["item: unknown item type dict"]
+
+
+# -- assess_run ----------------------------------------------------------------------------------------
+HEALTHY = {"item_count": 100, "invalid_item_count": 0, "request_count": 50, "blocked_count": 0,
+           "error_count": 0, "items_per_term": {"кымгансан": 40, "пхеньян": 60}, "empty_search_terms": []}
+HISTORY = [{"status": "ok", "items_per_term": {"кымгансан": n, "пхеньян": 60}} for n in (38, 40, 44, 41, 39)]
+
+# (changes to HEALTHY, history, expectations, status, words every reason must contain — one entry per reason)
+RUN_ROWS = [
+    pytest.param({}, HISTORY, {}, "ok", [], id="healthy"),
+    pytest.param({}, None, {}, "ok", [], id="healthy_first_run_no_history"),
+    pytest.param({"item_count": 0, "items_per_term": {}}, HISTORY, {}, "failed", ["zero items"],
+                 id="zero_items"),
+    pytest.param({"invalid_item_count": 11}, HISTORY, {}, "failed", ["valid share 89%"],
+                 id="valid_share_below_ninety_percent"),
+    pytest.param({"invalid_item_count": 10}, HISTORY, {}, "ok", [], id="valid_share_exactly_ninety_percent"),
+    pytest.param({"blocked_count": 11}, HISTORY, {}, "degraded", ["blocked share 22%"],
+                 id="blocked_share_above_twenty_percent"),
+    pytest.param({"blocked_count": 10}, HISTORY, {}, "ok", [], id="blocked_share_exactly_twenty_percent"),
+    pytest.param({"error_count": 2}, HISTORY, {}, "degraded", ["error count 2"], id="errors"),
+    pytest.param({"items_per_term": {"кымгансан": 11, "пхеньян": 60}}, HISTORY, {}, "degraded",
+                 ["'кымгансан': 11 items vs median 40"], id="term_far_below_its_median"),
+    pytest.param({"items_per_term": {"кымгансан": 12, "пхеньян": 60}}, HISTORY, {}, "ok", [],
+                 id="term_at_thirty_percent_of_median"),
+    pytest.param({"items_per_term": {"кымгансан": 0, "пхеньян": 60}}, HISTORY[:2], {}, "ok", [],
+                 id="term_drop_ignored_with_too_little_history"),
+    pytest.param({"items_per_term": {"кымгансан": 5, "пхеньян": 60}},
+                 HISTORY + [{"status": "failed", "items_per_term": {"кымгансан": 0}}] * 3, {}, "degraded",
+                 ["'кымгансан': 5 items vs median 40 of the last 5 runs"],
+                 id="failed_runs_left_out_of_median"),
+    pytest.param({"items_per_term": {"новый": 1, "пхеньян": 60}}, HISTORY, {}, "ok", [],
+                 id="new_term_without_history"),
+    pytest.param({"empty_search_terms": ["пхеньян"], "items_per_term": {"кымгансан": 40, "пхеньян": 0}},
+                 HISTORY, {}, "degraded",
+                 ["'пхеньян': search answered 200 OK with zero products, possible layout drift",
+                  "'пхеньян': 0 items vs median 60"],
+                 id="search_200_but_zero_products"),
+    pytest.param({"empty_search_terms": ["новый"]}, None, {}, "degraded",
+                 ["'новый': search answered 200 OK with zero products"],
+                 id="search_200_but_zero_products_without_history"),
+    pytest.param({}, HISTORY, {"min_items": 150}, "failed", ["item count 100 < expected minimum 150"],
+                 id="below_expected_minimum"),
+    pytest.param({}, HISTORY, {"max_items": 99}, "failed", ["item count 100 > expected maximum 99"],
+                 id="above_expected_maximum"),
+    pytest.param({"item_count": 0, "items_per_term": {}, "blocked_count": 50}, HISTORY, {"min_items": 10},
+                 "failed", ["zero items", "blocked share 100%"], id="all_blocked_fails_and_says_why"),
+]
+
+
+@pytest.mark.parametrize(("changes", "history", "expectations", "status", "reasons"), RUN_ROWS)
+def test_assess_run(changes: dict, history: list | None, expectations: dict, status: str, reasons: list[str]):
+    health = assess_run({**HEALTHY, **changes}, history, expectations)
+
+    assert health.status == status
+    assert len(health.reasons) == len(reasons)
+    for reason, words in zip(health.reasons, reasons, strict=True):
+        assert words in reason
+
+
+def test_assess_run_counts_missing_counters_as_zero():
+    assert assess_run({}, None, {}) == RunHealth("failed", ["zero items: nothing usable came back"])
+
+
+def test_thresholds_from_scrapy_settings():
+    settings = Settings({"RUN_MIN_VALID_SHARE": "0.5", "RUN_MAX_ERRORS": "3", "RUN_HISTORY_RUNS": 2})
+
+    thresholds = HealthThresholds.from_settings(settings)
+
+    assert thresholds == HealthThresholds(min_valid_share=0.5, max_errors=3, history_runs=2)
+    assert HealthThresholds.from_settings(Settings()) == HealthThresholds()
+
+
+def test_thresholds_change_the_verdict():
+    stats = {**HEALTHY, "invalid_item_count": 40, "error_count": 3,
+             "items_per_term": {"кымгансан": 15, "пхеньян": 60}}
+    loose = HealthThresholds.from_settings(
+        {"RUN_MIN_VALID_SHARE": 0.5, "RUN_MAX_ERRORS": 3, "RUN_MIN_TERM_RATIO": 0.25}
+    )
+
+    assert assess_run(stats, HISTORY, {}).status == "failed"
+    assert assess_run(stats, HISTORY, {}, loose) == RunHealth("ok", [])
