@@ -47,6 +47,8 @@ def _is_lock_error(exc: Exception) -> bool:
 
 def _sql_files(folder: str) -> list[tuple[str, str]]:
     root = resources.files(SCHEMA_PACKAGE) / folder
+    if not root.is_dir():
+        return []
     files = sorted((p.name, p.read_text(encoding="utf-8")) for p in root.iterdir() if p.name.endswith(".sql"))
     return files
 
