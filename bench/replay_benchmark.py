@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -81,18 +82,21 @@ def crawl(recording: Path, db: Path, pages: int, discard: bool) -> tuple[float, 
     command = [str(Path(sys.executable).with_name("scrapy")), "crawl", "wildberries",
                "-s", f"REPLAY_DIR={recording}", "-s", f"DUCKDB_PATH={db}", "-s", f"WB_SEARCH_MAX_PAGES={pages}",
                "-s", "WB_FETCH_CONTENT=False", "-s", "WB_FETCH_SELLERS=False", "-s", "LOG_LEVEL=INFO",
-               "-s", "MEMUSAGE_ENABLED=True"]
+               ]
     if discard:
         command += ["-s", "ITEM_PIPELINES={}"]
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        sys.stderr.write(result.stderr[-3000:])
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, stderr=log, stdout=subprocess.DEVNULL, text=True)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        log.seek(0)
+        stderr = log.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.stderr.write(stderr[-3000:])
         raise SystemExit("crawl failed")
-    items = int(re.search(r"'item_scraped_count': (\d+)", result.stderr).group(1))
-    peak = int(re.search(r"'memusage/max': (\d+)", result.stderr).group(1))
-    return elapsed, items, peak
+    items = int(re.search(r"'item_scraped_count': (\d+)", stderr).group(1))
+    return elapsed, items, usage.ru_maxrss * 1024  # exact peak RSS of the crawl process (ru_maxrss is KiB)
 
 
 def main() -> None:

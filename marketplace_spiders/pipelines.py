@@ -2,13 +2,16 @@
 
 Rows go to Parquet files in batches (``STAGING_BATCH_SIZE``), never row by row into DuckDB. When the
 spider closes, the run's ``crawl_runs`` row is written and the run is ingested in one transaction.
-If the database stays locked (an analyst's connection, another crawl) past ``DUCKDB_LOCK_TIMEOUT``,
-the run stays staged and is ingested by the next run or by ``scrapy ingest``.
+The ingest runs in a child process (``storage/ingest_process.py``) so DuckDB's memory is not added to the
+crawler's. If the database stays locked (an analyst's connection, another crawl) past
+``DUCKDB_LOCK_TIMEOUT``, the run stays staged and is ingested by the next run or by ``scrapy ingest``.
 """
 
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +19,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from marketplace_spiders.items import FetchRecord, ListingContent, ListingObservation, SearchHit, SellerObservation
-from marketplace_spiders.storage.database import Database, DatabaseLocked, staging_root_for
+from marketplace_spiders.storage.database import Database, staging_root_for
 from marketplace_spiders.storage.staging import RunStager
 from marketplace_spiders.validation import HealthThresholds, assess_run, validate_item
 
@@ -34,7 +37,7 @@ class StagingPipeline:
         self.crawler = crawler
         settings = crawler.settings
         self.database = Database(settings["DUCKDB_PATH"], lock_timeout=settings.getfloat("DUCKDB_LOCK_TIMEOUT"))
-        self.batch_size = settings.getint("STAGING_BATCH_SIZE", 20_000)
+        self.batch_size = settings.getint("STAGING_BATCH_SIZE", 5_000)
         self.replay = bool(settings.get("REPLAY_DIR"))
         self.stager: RunStager | None = None
         self.run_id: str | None = None
@@ -131,14 +134,17 @@ class StagingPipeline:
         self.stager.finish(row)
         self.crawler.stats.set_value("run/status", row["status"])
         self.crawler.stats.set_value("run/id", row["run_id"])
-        try:
-            self.database.ingest_run(self.stager.run_dir)
-        except DatabaseLocked as exc:
-            log.warning("run %s staged at %s, not ingested (%s); `scrapy ingest` or the next run loads it",
-                        self.run_id, self.stager.run_dir, exc)
-            self.crawler.stats.set_value("run/ingested", False)
-        else:
+        code = subprocess.run(
+            [sys.executable, "-m", "marketplace_spiders.storage.ingest_process", "--db", str(self.database.path),
+             "--run-dir", str(self.stager.run_dir), "--lock-timeout", str(self.database.lock_timeout)],
+            check=False,
+        ).returncode
+        if code == 0:
             self.crawler.stats.set_value("run/ingested", True)
+        else:
+            log.warning("run %s staged at %s, not ingested (ingest exit code %d); `scrapy ingest` or the next "
+                        "run loads it", self.run_id, self.stager.run_dir, code)
+            self.crawler.stats.set_value("run/ingested", False)
         log.log(
             logging.ERROR if row["status"] == "failed" else logging.INFO,
             "run %s finished: status=%s%s; %d rows, %d requests (%d blocked, %d errors)",

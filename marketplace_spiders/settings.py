@@ -4,7 +4,7 @@ Project-specific settings (all overridable with ``-s NAME=value``):
 - DUCKDB_PATH: the DuckDB file runs are ingested into (env MONITOR_DB, default data/marketplace.duckdb).
 - DUCKDB_LOCK_TIMEOUT: seconds to keep retrying while another process holds the database (default 60);
   after that the run stays staged beside the database and the next run or ``scrapy ingest`` loads it.
-- STAGING_BATCH_SIZE: rows per staged Parquet file (default 20000).
+- STAGING_BATCH_SIZE: rows per staged Parquet file (default 5000).
 - WATCHLIST_PATH: TOML watchlist (default: the packaged marketplace_spiders/data/watchlist.toml).
 - RECORD_DIR: save every response of a live crawl into this recording folder.
 - REPLAY_DIR: serve responses from this recording folder instead of the network (offline).
@@ -21,7 +21,7 @@ COMMANDS_MODULE = "marketplace_spiders.commands"
 
 DUCKDB_PATH = os.environ.get("MONITOR_DB", "data/marketplace.duckdb")
 DUCKDB_LOCK_TIMEOUT = 60
-STAGING_BATCH_SIZE = 20_000
+STAGING_BATCH_SIZE = 5_000
 WATCHLIST_PATH = None
 RECORD_DIR = None
 REPLAY_DIR = None
