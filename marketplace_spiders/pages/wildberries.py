@@ -20,6 +20,7 @@ from typing import Any
 from scrapy.http import Response
 
 from marketplace_spiders.items import ListingContent, ListingObservation, SearchHit, SellerObservation
+from marketplace_spiders.pages.description import description_hash
 from marketplace_spiders.pages.errors import LayoutError
 
 MARKETPLACE = "wildberries"
@@ -236,15 +237,6 @@ class WbDetailPage:
                     )
                 )
         return rows
-
-
-def description_hash(description: str | None, characteristics: dict[str, str]) -> str:
-    canonical = json.dumps(
-        {"description": description or "", "characteristics": characteristics},
-        ensure_ascii=False,
-        sort_keys=True,
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class WbBasketCardPage:
