@@ -128,3 +128,51 @@ def test_kill_9_during_a_crawl_loses_nothing_fetched(tmp_path):
     for table in ("fetches", "search_hits"):
         assert counts[table] >= journaled.get(table, 0) - 1  # at most the line being written at the kill
     assert Database(db).ingest_pending(staging_root_for(db)) == []  # exactly once
+
+
+def test_two_crawls_at_once_both_land_exactly_once(tmp_path):
+    db = tmp_path / "m.duckdb"
+    command = [str(Path(sys.executable).with_name("scrapy")), "crawl", "wildberries",
+               "-s", f"REPLAY_DIR={RUNS / 'run-1'}", "-s", f"DUCKDB_PATH={db}", "-s", "LOG_LEVEL=WARNING"]
+    procs = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err[-2000:]
+    assert query(db, "SELECT count(*), count(DISTINCT run_id) FROM crawl_runs") == [(2, 2)]
+    assert query(db, "SELECT count(*) FROM listing_observations GROUP BY run_id") == [(4,), (4,)]
+    assert not list(staging_root_for(db).glob("*"))
+
+
+def test_kill_9_during_an_ingest_leaves_nothing_half_written(tmp_path):
+    from datetime import UTC, datetime
+
+    from marketplace_spiders.items import ListingObservation
+    from marketplace_spiders.storage.staging import RunStager
+
+    db = tmp_path / "m.duckdb"
+    with Database(db).session():
+        pass
+    stager = RunStager(staging_root_for(db), "big-run", batch_size=50_000)
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    for i in range(300_000):
+        stager.add_item(ListingObservation("wildberries", str(i), "u", title="t", observed_at=at))
+    stager.finish({"run_id": "big-run", "marketplace": "wildberries", "started_at": at.isoformat(),
+                   "status": "ok"})
+    ingest = [sys.executable, "-m", "marketplace_spiders.storage.ingest_process", "--db", str(db),
+              "--run-dir", str(stager.run_dir)]
+    proc = subprocess.Popen(ingest, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:  # wait until the transaction has begun
+        if "ingest of run big-run started" in line:
+            break
+    time.sleep(0.2)
+    assert proc.poll() is None, "the ingest finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    # none of the run is visible, the file opens cleanly, and the staged run is still there
+    assert query(db, "SELECT (SELECT count(*) FROM crawl_runs), (SELECT count(*) FROM listing_observations)") == [
+        (0, 0)]
+    assert (stager.run_dir / "run.json").exists()
+    Database(db).ingest_pending(staging_root_for(db))
+    assert query(db, "SELECT (SELECT count(*) FROM crawl_runs), (SELECT count(*) FROM listing_observations)") == [
+        (1, 300_000)]

@@ -173,6 +173,7 @@ class Database:
                 shutil.rmtree(run_dir, ignore_errors=True)
                 return False
             con.execute("BEGIN")
+            log.info("ingest of run %s started", run["run_id"])
             try:
                 self._ingest_tables(con, run_dir, run["run_id"])
                 con.execute(
