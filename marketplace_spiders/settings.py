@@ -66,6 +66,9 @@ RUN_MAX_BLOCKED_SHARE = 0.0
 BLOCK_RETRY_TIMES = 2
 BLOCK_BACKOFF_BASE = 10.0
 BLOCK_BACKOFF_MAX = 120.0
+SPIDER_MIDDLEWARES = {
+    "marketplace_spiders.callback_errors.CallbackErrorMiddleware": 50,
+}
 ITEM_PIPELINES = {
     "marketplace_spiders.pipelines.StagingPipeline": 800,
 }

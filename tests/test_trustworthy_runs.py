@@ -176,3 +176,22 @@ def test_kill_9_during_an_ingest_leaves_nothing_half_written(tmp_path):
     Database(db).ingest_pending(staging_root_for(db))
     assert query(db, "SELECT (SELECT count(*) FROM crawl_runs), (SELECT count(*) FROM listing_observations)") == [
         (1, 300_000)]
+
+
+def test_a_callback_exception_is_recorded_as_malformed(tmp_path):
+    from sample_files import json_response
+    from scrapy.utils.test import get_crawler
+
+    from marketplace_spiders.callback_errors import CallbackErrorMiddleware
+    from marketplace_spiders.spiders.wildberries import WildberriesSpider
+
+    crawler = get_crawler(WildberriesSpider, {"DUCKDB_PATH": str(tmp_path / "m.duckdb")})
+    crawler.spider = crawler._create_spider(terms="x")
+    response = json_response("https://card.wb.ru/cards/v4/detail?nm=7", b'{"products": []}',
+                             meta={"page_type": "detail", "product_ids": [7]})
+    (record,) = CallbackErrorMiddleware(crawler).process_spider_exception(response, RuntimeError("boom"))
+    assert (record.outcome, record.page_type, record.product_ids) == ("malformed", "detail", ["7"])
+    assert "RuntimeError in callback: boom" in record.reason
+    kept = list((tmp_path / "m.duckdb.quarantine" / "wildberries").glob("*.body"))
+    assert [k.read_bytes() for k in kept] == [b'{"products": []}']
+    assert crawler.stats.get_value("callback/exception") == 1

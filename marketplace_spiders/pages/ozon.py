@@ -37,7 +37,7 @@ from scrapy.http import Response
 
 from marketplace_spiders.items import ListingContent, ListingObservation, SearchHit, SellerObservation
 from marketplace_spiders.pages.description import description_hash
-from marketplace_spiders.pages.errors import LayoutError
+from marketplace_spiders.pages.errors import LayoutError, layout_guard
 
 MARKETPLACE = "ozon"
 SITE = "https://www.ozon.ru"
@@ -185,6 +185,7 @@ def _loads(text: Any) -> Any:
 
 
 # -- widget states -----------------------------------------------------------------------------------
+@layout_guard
 class OzonWidgetStates:
     """The widget states of one Ozon response, SSR HTML or composer JSON, looked up by widget name."""
 
@@ -279,6 +280,7 @@ def _load_states(response: Response) -> OzonWidgetStates:
 
 
 # -- product page ------------------------------------------------------------------------------------
+@layout_guard
 class OzonProductPage:
     """First layout page of a product (SSR HTML or composer JSON), or the search page Ozon shows for an
     out-of-stock product (a ``webOutOfStock`` widget naming it)."""
@@ -563,6 +565,7 @@ def _first_key(chars: dict[str, str], keys: tuple[str, ...]) -> str | None:
 
 
 # -- second layout page ------------------------------------------------------------------------------
+@layout_guard
 class OzonProductDetailsPage:
     """Second layout page of a product (``layout_page_index=2``): full characteristics and description."""
 
@@ -753,6 +756,7 @@ def _tile_brand(atoms: list[dict[str, Any]]) -> str | None:
     return None
 
 
+@layout_guard
 class OzonSearchPage:
     """A search (or category) page: SSR HTML or composer JSON."""
 

@@ -21,7 +21,7 @@ from scrapy.http import Response
 
 from marketplace_spiders.items import ListingContent, ListingObservation, SearchHit, SellerObservation
 from marketplace_spiders.pages.description import description_hash
-from marketplace_spiders.pages.errors import LayoutError
+from marketplace_spiders.pages.errors import LayoutError, layout_guard
 
 MARKETPLACE = "wildberries"
 # Since Sept 2025 WB reports at most this many units per warehouse / in totalQuantity.
@@ -73,6 +73,7 @@ def products_of(data: Any) -> list[dict]:
     return products
 
 
+@layout_guard
 class WbProduct:
     """One product object of a search or detail response (either envelope)."""
 
@@ -171,6 +172,7 @@ class WbProduct:
         )
 
 
+@layout_guard
 class WbSearchPage:
     """A search.wb.ru result page."""
 
@@ -207,6 +209,7 @@ class WbSearchPage:
         ]
 
 
+@layout_guard
 class WbDetailPage:
     """A card.wb.ru detail response for a batch of nm ids."""
 
@@ -239,6 +242,7 @@ class WbDetailPage:
         return rows
 
 
+@layout_guard
 class WbBasketCardPage:
     """A basket ``info/ru/card.json`` document: static content of one product."""
 
@@ -314,6 +318,7 @@ def _timestamp(value: Any) -> datetime | None:
         return None
 
 
+@layout_guard
 class WbSupplierPage:
     """``static-basket-01.wbbasket.ru/vol0/data/supplier-by-id/{id}.json``: names and legal details."""
 
@@ -339,6 +344,7 @@ class WbSupplierPage:
         )
 
 
+@layout_guard
 class WbSupplierProfilePage:
     """``suppliers-shipment-2.wildberries.ru/api/v1/suppliers/{id}``: rating, registration, sales."""
 
@@ -379,6 +385,7 @@ FALLBACK_STEP_FROM = (9605, 40)
 FALLBACK_STEP = 768
 
 
+@layout_guard
 class BasketRouter:
     """vol -> basket host, from the upstreams routing table, with a fallback for stale tables."""
 

@@ -30,7 +30,7 @@ from scrapy.http import Response
 
 from marketplace_spiders.items import ListingContent, ListingObservation, SearchHit, SellerObservation
 from marketplace_spiders.pages.description import description_hash
-from marketplace_spiders.pages.errors import LayoutError
+from marketplace_spiders.pages.errors import LayoutError, layout_guard
 
 MARKETPLACE = "yandex_market"
 SITE = "https://market.yandex.ru"
@@ -136,6 +136,7 @@ def _find_collections(data: Any) -> Iterator[dict[str, Any]]:
             yield from _find_collections(value)
 
 
+@layout_guard
 class YmCollections:
     """Every ``collections`` object of a page's apiary patches, merged: name -> {entity id -> entity}."""
 
@@ -181,6 +182,7 @@ def _characteristic(chars: dict[str, str], keys: tuple[str, ...]) -> str | None:
 
 
 # -- product page ------------------------------------------------------------------------------------
+@layout_guard
 class YandexMarketProductPage:
     """A product page, ``/product--<slug>/<id>`` (2025) or ``/card/<slug>/<id>`` (2026)."""
 
@@ -521,6 +523,7 @@ class YandexMarketProductPage:
 
 
 # -- search page -------------------------------------------------------------------------------------
+@layout_guard
 class YandexMarketSearchPage:
     """A search page ``market.yandex.ru/search?text=…``: result snippets in page order."""
 
