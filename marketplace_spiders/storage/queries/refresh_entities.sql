@@ -10,13 +10,18 @@ ON CONFLICT (marketplace, product_id) DO UPDATE SET
     last_seen = greatest(listings.last_seen, EXCLUDED.last_seen);
 
 INSERT INTO sellers (marketplace, seller_id, name, legal_name, inn, ogrn, first_seen, last_seen)
-SELECT marketplace, seller_id, arg_max(name, observed_at), arg_max(legal_name, observed_at),
-       arg_max(inn, observed_at), arg_max(ogrn, observed_at), min(observed_at), max(observed_at)
+SELECT marketplace, seller_id,
+       -- the seller's own documents win over the storefront name shown next to a listing at the same time
+       arg_max(name, (observed_at, from_seller_document)) FILTER (WHERE name IS NOT NULL),
+       arg_max(legal_name, observed_at) FILTER (WHERE legal_name IS NOT NULL),
+       arg_max(inn, observed_at) FILTER (WHERE inn IS NOT NULL),
+       arg_max(ogrn, observed_at) FILTER (WHERE ogrn IS NOT NULL),
+       min(observed_at), max(observed_at)
 FROM (
-    SELECT marketplace, seller_id, name, legal_name, inn, ogrn, observed_at
+    SELECT marketplace, seller_id, name, legal_name, inn, ogrn, observed_at, 1 AS from_seller_document
     FROM seller_observations WHERE run_id = $run_id
     UNION ALL
-    SELECT marketplace, seller_id, seller_name, NULL, NULL, NULL, observed_at
+    SELECT marketplace, seller_id, seller_name, NULL, NULL, NULL, observed_at, 0
     FROM listing_observations WHERE run_id = $run_id AND seller_id IS NOT NULL
 )
 GROUP BY marketplace, seller_id

@@ -1,0 +1,86 @@
+"""Run the SQL files of ``analysis/sql`` with named parameters, never string-formatted SQL."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+# Views the analysis needs, in the order their files create them.
+ANALYSIS_VIEWS = (
+    "crawl_run_sequence",
+    "listing_keys",
+    "listing_states",
+    "listing_run_checks",
+    "current_listings",
+    "price_changes",
+    "availability_spells",
+    "seller_activity",
+    "run_coverage",
+)
+
+
+def sql_text(name: str) -> str:
+    """The text of ``analysis/sql/<name>.sql``."""
+    return resources.files("analysis").joinpath(f"sql/{name}.sql").read_text("utf-8")
+
+
+def parameters_of(sql: str) -> set[str]:
+    """Named parameters ($name) a query uses, ignoring comments."""
+    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return set(PARAMETER.findall(code))
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pa.Table:
+    """Run one query, passing only the parameters it uses (DuckDB rejects unused ones)."""
+    used = parameters_of(sql)
+    missing = used - params.keys()
+    if missing:
+        raise KeyError(f"query needs parameters {sorted(missing)}")
+    return con.sql(sql, params={k: params[k] for k in used}).to_arrow_table()
+
+
+def run_file(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pa.Table:
+    return run_sql(con, sql_text(name), params)
+
+
+def relation_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name = $name AND NOT internal "
+        "UNION ALL SELECT view_name FROM duckdb_views() WHERE view_name = $name AND NOT internal",
+        {"name": name},
+    ).fetchall()
+    return bool(rows)
+
+
+def columns_of(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    return [r[0] for r in con.execute(f"DESCRIBE {_identifier(name)}").fetchall()]
+
+
+def _identifier(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"not a plain identifier: {name!r}")
+    return name
+
+
+def ensure_analysis_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create missing analysis views as TEMP views (for a read-only database last written before the
+    views existed). Returns the names created."""
+    created = []
+    views = resources.files("marketplace_spiders.storage") / "views"
+    files = sorted(p for p in views.iterdir() if p.name.endswith(".sql"))
+    if all(relation_exists(con, v) for v in ANALYSIS_VIEWS):
+        return created
+    for path in files:
+        sql = path.read_text("utf-8")
+        if not any(f"CREATE OR REPLACE VIEW {view} AS" in sql for view in ANALYSIS_VIEWS):
+            continue
+        temp_sql = sql.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW", 1)
+        con.execute(temp_sql).fetchall()
+        created.append(path.name)
+    return created

@@ -1,0 +1,122 @@
+"""Every SQL example under '## Example queries' in README.md (else analysis/example_queries.md) runs on a
+hand-built history and returns the columns its question needs; a few also return the expected rows."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from test_analysis_views import HistoryBuilder, Listed
+
+from marketplace_spiders.items import SellerObservation
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADING = "## Example queries"
+# A block's label is the text before the first '.' of the bold question above it ('Crawl' for the last).
+BLOCK_LABEL = re.compile(r"\*\*(?P<label>[^.*\s]+)[.\s]")
+
+EXPECTED_COLUMNS = {
+    "1": ["marketplace", "status", "listings"],
+    "1b": ["marketplace", "week", "listed"],
+    "2": ["entity_key", "inn", "ogrn", "legal_names", "storefronts", "storefront_names", "marketplaces", "listings"],
+    "2b": ["marketplace", "product_id", "title", "seller_name", "seller_legal_name", "seller_inn", "seller_ogrn"],
+    "3": ["marketplace", "product_id", "title", "brand", "manufacturer", "seller_name", "seller_legal_name"],
+    "4": ["marketplace", "seller", "listings", "min_price", "median_price", "max_price", "price_stddev",
+          "vs_7000_benchmark"],
+    "4b": ["marketplace", "product_id", "title", "old_price", "new_price", "change_rel", "old_observed_at",
+           "new_observed_at"],
+    "5/7": ["marketplace", "category", "listings", "sellers"],
+    "6": ["marketplace", "category", "country_of_origin", "listings"],
+    "8": ["marketplace", "product_id", "title", "first_seen", "vanished_confirmed_at", "vanished_in_run",
+          "came_back_as"],
+    "8b": ["marketplace", "product_id", "started_at", "ended_at", "runs_confirmed", "next_state"],
+    "9": ["marketplace", "brand", "brand_first_seen", "listings"],
+    "10": ["marketplace", "product_id", "title", "review_count", "stock_qty", "stock_capped", "price",
+           "observed_at", "run_id", "response_sha256", "evidence_url"],
+    "Crawl": ["run_id", "marketplace", "run_started_at", "run_status", "target_type", "outcome", "targets"],
+}
+
+
+def example_section() -> str:
+    for path in (ROOT / "README.md", ROOT / "analysis" / "example_queries.md"):
+        if path.exists():
+            text = path.read_text("utf-8")
+            if HEADING in text:
+                section = text.split(HEADING, 1)[1]
+                return re.split(r"\n## ", section, maxsplit=1)[0]
+    raise AssertionError(f"no '{HEADING}' section in README.md or analysis/example_queries.md")
+
+
+def examples() -> list[tuple[str, str]]:
+    found = []
+    parts = example_section().split("```sql\n")
+    for before, after in zip(parts, parts[1:], strict=False):
+        labels = BLOCK_LABEL.findall(before)
+        assert labels, f"no bold question before the query:\n{after[:200]}"
+        found.append((labels[-1], after.split("```", 1)[0]))
+    return found
+
+
+EXAMPLES = examples()
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    h = HistoryBuilder(tmp_path_factory.mktemp("readme") / "history.duckdb")
+    fares = [SellerObservation("wildberries", s, name=name, legal_name="ООО «Восточный Бальзам»", inn="2310000000")
+             for s, name in (("s1", "Корё Маркет"), ("s2", "Женьшень КНДР"))]
+    fares.append(SellerObservation("wildberries", "s3", name="Пуган Трейд", legal_name="ООО «Пуган Трейд»"))
+    kumdang = "Кымдан-2 сыворотка 3 ампулы"
+    h.run(listed={"1": Listed("7000", seller_id="s1", title=kumdang),
+                  "2": Listed("6000", seller_id="s2", title=kumdang),
+                  "3": Listed("450", seller_id="s3", title="Royal Blood-Fresh Pugang")}, sellers=fares)
+    h.run(listed={"1": Listed("7500", seller_id="s1", title=kumdang),
+                  "2": Listed("6000", seller_id="s2", title=kumdang, in_stock=False)}, not_found=["3"])
+    return h.db_path
+
+
+def test_there_are_at_least_ten_examples() -> None:
+    assert len(EXAMPLES) >= 10
+    assert {label for label, _ in EXAMPLES} <= EXPECTED_COLUMNS.keys()
+
+
+@pytest.mark.parametrize(("label", "sql"), EXAMPLES, ids=[label for label, _ in EXAMPLES])
+def test_example_runs_with_expected_columns(db: Path, label: str, sql: str) -> None:
+    with duckdb.connect(str(db), read_only=True) as con:
+        cur = con.execute(sql)
+        columns = [d[0] for d in cur.description]
+        cur.fetchall()
+    assert columns == EXPECTED_COLUMNS[label]
+
+
+def run_example(db: Path, label: str) -> list[tuple]:
+    sql = dict(EXAMPLES)[label]
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_listed_now(db: Path) -> None:
+    assert run_example(db, "1") == [("wildberries", "available", 1), ("wildberries", "gone", 1),
+                                    ("wildberries", "out_of_stock", 1)]
+
+
+def test_one_entity_behind_two_storefronts(db: Path) -> None:
+    rows = run_example(db, "2")
+    assert [(r[0], r[4], r[5], r[7]) for r in rows] == [
+        ("inn:2310000000", 2, ["shop s1", "shop s2", "Женьшень КНДР", "Корё Маркет"], 2)]
+
+
+def test_sanctioned_alias_match(db: Path) -> None:
+    assert [(r[1], r[6]) for r in run_example(db, "3")] == [("3", "ООО «Пуган Трейд»")]
+
+
+def test_kumdang_prices_per_legal_entity(db: Path) -> None:
+    rows = run_example(db, "4")
+    assert [(r[1], r[2], r[4]) for r in rows] == [("ООО «Восточный Бальзам»", 2, Decimal("6750.00"))]
+
+
+def test_vanished_listing(db: Path) -> None:
+    assert [(r[1], r[5]) for r in run_example(db, "8")] == [("3", "run-002")]

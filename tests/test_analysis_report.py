@@ -1,0 +1,112 @@
+"""`analysis.report` on a hand-built history: files, figures and the numbers behind them."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pytest
+from test_analysis_views import TERM, HistoryBuilder, Listed
+
+from analysis.report import write_report
+from marketplace_spiders.items import SellerObservation
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def history_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    h = HistoryBuilder(tmp_path_factory.mktemp("report") / "history.duckdb")
+    seller = SellerObservation("wildberries", "s1", name="Корё Маркет", legal_name="ООО «Восточный Бальзам»",
+                               inn="2310000000")
+    h.run(listed={"1": Listed("7000"), "2": Listed("6500", seller_id="s2")}, sellers=[seller])
+    h.run(listed={"1": Listed("7200"), "2": Listed("6500", seller_id="s2"),
+                  "3": Listed("300", title="Женьшень чай")}, terms={TERM: ["1", "2"], "КНДР БАД": ["3"]})
+    h.run("degraded", terms={TERM: "blocked", "КНДР БАД": ["3"]}, listed={"3": Listed("300", title="Женьшень чай")},
+          revisit_blocked=["1", "2"])
+    h.run(terms={TERM: ["1"], "КНДР БАД": ["3"]},
+          listed={"1": Listed("7300"), "3": Listed("300", title="Женьшень чай")})
+    return h.db_path
+
+
+@pytest.fixture(scope="module")
+def report_dir(history_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    assert write_report(history_db, out) == out / "report.html"
+    return out
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def figures(report_dir: Path) -> dict[str, str]:
+    rows = {}
+    for line in (report_dir / "report.md").read_text("utf-8").splitlines():
+        parts = [p.strip() for p in line.strip("|").split("|")]
+        if len(parts) == 2 and line.startswith("| "):
+            rows[parts[0]] = parts[1]
+    return rows
+
+
+def sql(db: Path, query: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(query).fetchall()
+
+
+def test_files_exist_and_pngs_are_valid(report_dir: Path) -> None:
+    for name in ("report.html", "report.md"):
+        assert (report_dir / name).stat().st_size > 0
+    for name in ("listings_over_time", "price_timeline", "crawl_health"):
+        data = (report_dir / f"{name}.png").read_bytes()
+        assert data.startswith(PNG_SIGNATURE) and len(data) > 1000
+    for name in ("listings_over_time", "price_timeline", "new_listings", "vanished_listings", "top_sellers",
+                 "crawl_health"):
+        assert (report_dir / f"{name}.csv").exists()
+        assert (report_dir / f"{name}.parquet").exists()
+
+
+def test_html_is_self_contained(report_dir: Path) -> None:
+    text = (report_dir / "report.html").read_text("utf-8")
+    assert text.count("src='data:image/png;base64,") == 3
+    assert ".png'" not in text
+
+
+def test_claims_section_is_skipped_without_listing_claims(report_dir: Path) -> None:
+    assert "Skipped: this database has no listing_claims" in (report_dir / "report.md").read_text("utf-8")
+
+
+def test_figures_match_sql(history_db: Path, report_dir: Path) -> None:
+    f = figures(report_dir)
+    assert f["runs in the period"] == "4"
+    assert int(f["listings in scope"]) == sql(history_db, "SELECT count(*) FROM current_listings")[0][0] == 3
+    blocked, total = sql(history_db, "SELECT count(*) FILTER (WHERE outcome = 'blocked'), count(*) FROM fetches")[0]
+    assert f["blocked share of requests"] == f"{blocked / total:.1%}"
+    vanished = sql(history_db, "SELECT count(*) FROM availability_spells WHERE state = 'gone' AND spell_number > 1")
+    assert int(f["listings that vanished in the period"]) == vanished[0][0] == 1
+
+
+def test_listings_over_time_match_sql(history_db: Path, report_dir: Path) -> None:
+    rows = {r["run_id"]: int(r["listed"]) for r in read_csv(report_dir / "listings_over_time.csv")}
+    expected = dict(sql(history_db, "SELECT run_id, count(DISTINCT product_id) FROM listing_states "
+                                    "WHERE state <> 'gone' GROUP BY run_id"))
+    assert rows == expected == {"run-001": 2, "run-002": 3, "run-003": 1, "run-004": 2}
+
+
+def test_price_timeline_of_kumdang_per_legal_entity(report_dir: Path) -> None:
+    rows = [(r["watch_product"], r["seller"], r["median_price"]) for r in read_csv(report_dir / "price_timeline.csv")]
+    legal = "ООО «Восточный Бальзам»"
+    assert sorted(r for r in rows if r[0] == "Kumdang-2") == [
+        ("Kumdang-2", "shop s2", "6500.00"), ("Kumdang-2", "shop s2", "6500.00"),
+        ("Kumdang-2", legal, "7000.00"), ("Kumdang-2", legal, "7200.00"), ("Kumdang-2", legal, "7300.00")]
+    assert ("Other DPRK health products", legal, "300.00") in rows  # found by the term «КНДР БАД»
+
+
+def test_filters_narrow_the_report(history_db: Path, tmp_path: Path) -> None:
+    write_report(history_db, tmp_path, since="2026-01-12", until="2026-01-19", product="kumdang-2")
+    f = figures(tmp_path)
+    assert f["runs in the period"] == "2"
+    assert f["listings in scope"] == "2"  # the ginseng tea is not a Kumdang-2 listing
+    assert read_csv(tmp_path / "new_listings.csv") == []  # both were first seen before the period
