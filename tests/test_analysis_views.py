@@ -243,8 +243,10 @@ def test_failed_latest_run_makes_status_unknown(history: HistoryBuilder) -> None
 
 def test_seller_activity_groups_storefronts_by_inn(history: HistoryBuilder) -> None:
     same_inn = [
-        SellerObservation(MARKETPLACE, "s1", name="Корё Маркет", legal_name="ООО «Восточный Бальзам»", inn="2310000000"),
-        SellerObservation(MARKETPLACE, "s2", name="Женьшень КНДР", legal_name="ООО «Восточный Бальзам»", inn="2310000000"),
+        SellerObservation(MARKETPLACE, "s1", name="Корё Маркет", legal_name="ООО «Восточный Бальзам»",
+                          inn="2310000000"),
+        SellerObservation(MARKETPLACE, "s2", name="Женьшень КНДР", legal_name="ООО «Восточный Бальзам»",
+                          inn="2310000000"),
         SellerObservation(MARKETPLACE, "s3", name="Другой"),
     ]
     history.run(listed={"1": Listed("7000", seller_id="s1"), "2": Listed("5000", seller_id="s2"),
