@@ -1,5 +1,5 @@
 """`make demo`: replay the bundled recorded crawls through the real spiders into a fresh DuckDB file,
-then print a summary (and write the analysis report when the analysis package provides one).
+then print a summary and write the analysis report (HTML + Markdown, plots, CSV/Parquet tables).
 
 Every recording folder ``fixtures/<marketplace>/timeline/run-*`` is replayed with
 ``scrapy crawl <marketplace> -s REPLAY_DIR=<folder>``, oldest recording first, so the database holds
@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"replaying {marketplace} {folder.name} recorded {recorded_at}")
         replay(marketplace, folder, db)
     print_summary(db)
+    from analysis.report import write_report
+
+    report = write_report(db, args.report_dir)
+    print(f"\nReport: {report.resolve()} (and report.md, PNG plots, CSV and Parquet tables beside it)")
     return 0
 
 

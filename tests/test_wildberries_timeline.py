@@ -96,3 +96,22 @@ def test_origin_and_country_from_characteristics(db):
                         "WHERE listing_status = 'listed' GROUP BY 1"))
     assert got["201111001"] == "КНДР"
     assert got["201111005"] == "Корея, Республика"
+
+
+def test_every_readme_example_query_runs_on_the_demo_database(db):
+    from test_analysis_readme_queries import examples
+
+    queries = examples()
+    assert len(queries) >= 10
+    for label, sql in queries:
+        cursor = db.execute(sql)
+        assert cursor.description, label
+        cursor.fetchall()
+
+
+def test_views_on_the_demo_timeline(db):
+    assert rows(db, "SELECT product_id, status FROM current_listings ORDER BY product_id") == [
+        ("201111001", "available"), ("201111002", "out_of_stock"), ("201111003", "gone"),
+        ("201111004", "available"), ("201111005", "available")]
+    assert rows(db, "SELECT product_id, old_price, new_price FROM price_changes ORDER BY product_id") == [
+        ("201111001", Decimal("6990.00"), Decimal("5990.00")), ("201111004", Decimal("1290.00"), Decimal("1190.00"))]

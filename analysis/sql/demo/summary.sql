@@ -1,31 +1,16 @@
--- One line per headline figure of the database, for `make demo`.
-WITH runs AS (
-    SELECT count(*) AS n, count(*) FILTER (WHERE status = 'ok') AS ok FROM crawl_runs
-),
-listed AS (
-    SELECT * FROM listing_observations WHERE listing_status = 'listed'
-),
-ordered AS (
-    SELECT marketplace, product_id, price, in_stock, observed_at,
-           lag(price) OVER w AS previous_price, lag(in_stock) OVER w AS previous_in_stock
-    FROM listed
-    WINDOW w AS (PARTITION BY marketplace, product_id ORDER BY observed_at)
-),
-final AS (
-    SELECT 'runs' AS figure, (SELECT n FROM runs)::BIGINT AS value
-    UNION ALL SELECT 'runs with status ok', (SELECT ok FROM runs)
+-- One line per headline figure of the database, for `make demo` (from the analysis views).
+WITH final AS (
+    SELECT 'runs' AS figure, (SELECT count(*) FROM crawl_runs)::BIGINT AS value
+    UNION ALL SELECT 'runs with status ok', (SELECT count(*) FROM crawl_runs WHERE status = 'ok')
     UNION ALL SELECT 'listings', (SELECT count(*) FROM listings)
+    UNION ALL SELECT 'listings available now', (SELECT count(*) FROM current_listings WHERE status = 'available')
+    UNION ALL SELECT 'listings out of stock now', (SELECT count(*) FROM current_listings WHERE status = 'out_of_stock')
+    UNION ALL SELECT 'listings gone', (SELECT count(*) FROM current_listings WHERE status = 'gone')
     UNION ALL SELECT 'sellers', (SELECT count(*) FROM sellers)
     UNION ALL SELECT 'sellers with INN', (SELECT count(*) FROM sellers WHERE inn IS NOT NULL)
     UNION ALL SELECT 'observations', (SELECT count(*) FROM listing_observations)
-    UNION ALL SELECT 'price changes', (
-        SELECT count(*) FROM ordered
-        WHERE price IS NOT NULL AND previous_price IS NOT NULL AND price <> previous_price)
+    UNION ALL SELECT 'price changes', (SELECT count(*) FROM price_changes)
     UNION ALL SELECT 'listings gone out of stock', (
-        SELECT count(DISTINCT (marketplace, product_id)) FROM ordered
-        WHERE previous_in_stock AND NOT in_stock)
-    UNION ALL SELECT 'listings no longer found', (
-        SELECT count(DISTINCT (marketplace, product_id)) FROM listing_observations
-        WHERE listing_status = 'not_found')
+        SELECT count(DISTINCT (marketplace, product_id)) FROM availability_spells WHERE state = 'out_of_stock')
 )
 SELECT * FROM final
