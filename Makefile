@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DEMO_DB := data/demo.duckdb
 DB ?= data/marketplace.duckdb
 
-.PHONY: demo test crawl browser lint bench clean
+.PHONY: demo test crawl browser lint bench bench-replay bench-trust bench-analysis clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,18 @@ crawl: $(STAMP) browser
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-bench: $(STAMP)
+# Benchmarks print figures (they are not tests); each takes minutes.
+bench: bench-replay bench-trust bench-analysis
+
+bench-replay: $(STAMP)
 	$(PY) bench/replay_benchmark.py
+
+bench-trust: $(STAMP)
+	$(PY) bench/trust_benchmark.py
+	FUZZ_EXAMPLES=500 $(PY) -m pytest -q tests/test_fuzz_pages.py
+
+bench-analysis: $(STAMP)
+	$(PY) bench/analysis_benchmark.py
 
 clean:
 	rm -rf data reports
