@@ -55,10 +55,11 @@ DEFAULT_REQUEST_HEADERS = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
-    # process_response runs from high to low numbers: record/replay stamps the fetch time (and records
+    # Scrapy's OffsiteMiddleware (50) refuses other domains first. process_response runs from high to low
+    # numbers: record/replay stamps the fetch time (and records
     # block pages as evidence) before block detection decides whether the response may reach a callback.
-    "marketplace_spiders.block_middleware.BlockDetectionMiddleware": 40,
-    "marketplace_spiders.recording.RecordReplayMiddleware": 50,
+    "marketplace_spiders.block_middleware.BlockDetectionMiddleware": 55,
+    "marketplace_spiders.recording.RecordReplayMiddleware": 60,
 }
 # Run health (marketplace_spiders.validation.HealthThresholds): any blocked response makes a run
 # `degraded`, because the listings it should have checked are then unknown, not unchanged.

@@ -189,3 +189,30 @@ def test_fresh_sellers_are_not_fetched_again(spider):
     assert list(spider.seller_requests("77", AT)) == []
     spider.known_sellers = {"78": datetime(2026, 10, 1)}
     assert len(list(spider.seller_requests("78", AT))) == 1
+
+
+@pytest.mark.parametrize("url, refused", [
+    ("https://evil.example.com/collect", True),
+    ("https://wb.ru.evil.example.com/", True),
+    ("https://card.wb.ru/cards/v4/detail?nm=1", False),
+    ("https://basket-12.wbbasket.ru/vol1797/part179790/179790764/info/ru/card.json", False),
+])
+def test_requests_to_other_domains_are_refused(tmp_path, url, refused):
+    import asyncio
+
+    from scrapy import Request
+    from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
+    from scrapy.exceptions import IgnoreRequest
+
+    crawler = get_crawler(WildberriesSpider, {"DUCKDB_PATH": str(tmp_path / "db.duckdb")})
+    crawler.spider = crawler._create_spider(terms="x")
+    middleware = OffsiteMiddleware.from_crawler(crawler)
+    middleware.spider_opened(crawler.spider)
+    try:
+        result = middleware.process_request(Request(url))
+        if asyncio.iscoroutine(result):
+            asyncio.run(result)
+    except IgnoreRequest:
+        assert refused
+    else:
+        assert not refused
