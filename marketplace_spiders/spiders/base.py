@@ -33,7 +33,6 @@ REPLAY_SETTINGS = {
 class MarketplaceSpider(scrapy.Spider):
     """Base class. Subclasses set ``name`` (the marketplace slug) and crawl."""
 
-    name = "marketplace"
     expected_body = "json"
     """What this marketplace's endpoints normally return (json or html), for block detection."""
     expectations: dict = {}
