@@ -8,7 +8,7 @@ and never read as "product delisted".
 
 Settings: BLOCK_RETRY_TIMES (2), BLOCK_BACKOFF_BASE (10 s; doubled on each retry), BLOCK_BACKOFF_MAX (120 s).
 Request meta ``expect`` ("json" or "html") says what the endpoint normally returns; the default is the
-spider's ``expected_body`` attribute.
+spider's ``expected_body`` attribute (html for spiders that do not set it).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class BlockDetectionMiddleware:
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         spider = self.crawler.spider
-        expected = request.meta.get("expect") or getattr(spider, "expected_body", "json")
+        expected = request.meta.get("expect") or getattr(spider, "expected_body", "html")
         block = detect_block(spider.name, response.status, response.headers, response.body, response.url, expected)
         if block is None:
             return response
