@@ -72,7 +72,7 @@ def test_seller_with_legal_details(db):
 
 def test_content_fetched_when_new_or_stale_only(db):
     got = rows(db, "SELECT r.started_at::DATE::VARCHAR, count(*) FROM fetches f JOIN crawl_runs r USING (run_id) "
-                   "WHERE f.page_type = 'content' GROUP BY 1 ORDER BY 1")
+                   "WHERE f.page_type = 'content' AND f.marketplace = 'wildberries' GROUP BY 1 ORDER BY 1")
     assert got == [("2026-11-01", 4), ("2026-11-08", 1), ("2026-11-15", 3)]
 
 
@@ -110,8 +110,10 @@ def test_every_readme_example_query_runs_on_the_demo_database(db):
 
 
 def test_views_on_the_demo_timeline(db):
-    assert rows(db, "SELECT product_id, status FROM current_listings ORDER BY product_id") == [
+    assert rows(db, "SELECT product_id, status FROM current_listings WHERE marketplace = 'wildberries' "
+                    "ORDER BY product_id") == [
         ("201111001", "available"), ("201111002", "out_of_stock"), ("201111003", "gone"),
         ("201111004", "available"), ("201111005", "available")]
-    assert rows(db, "SELECT product_id, old_price, new_price FROM price_changes ORDER BY product_id") == [
+    assert rows(db, "SELECT product_id, old_price, new_price FROM price_changes WHERE marketplace = 'wildberries' "
+                    "ORDER BY product_id") == [
         ("201111001", Decimal("6990.00"), Decimal("5990.00")), ("201111004", Decimal("1290.00"), Decimal("1190.00"))]
