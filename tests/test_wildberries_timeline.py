@@ -11,10 +11,17 @@ from marketplace_spiders import demo
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("timeline") / "demo.duckdb"
-    assert demo.main(["--db", str(path)]) == 0
-    con = duckdb.connect(str(path), read_only=True)
+def demo_run(tmp_path_factory):
+    """`make demo` itself: every bundled recording replayed, then the report written."""
+    folder = tmp_path_factory.mktemp("timeline")
+    path, report_dir = folder / "demo.duckdb", folder / "report"
+    assert demo.main(["--db", str(path), "--report-dir", str(report_dir)]) == 0
+    return path, report_dir
+
+
+@pytest.fixture(scope="module")
+def db(demo_run):
+    con = duckdb.connect(str(demo_run[0]), read_only=True)
     yield con
     con.close()
 
@@ -117,3 +124,19 @@ def test_views_on_the_demo_timeline(db):
     assert rows(db, "SELECT product_id, old_price, new_price FROM price_changes WHERE marketplace = 'wildberries' "
                     "ORDER BY product_id") == [
         ("201111001", Decimal("6990.00"), Decimal("5990.00")), ("201111004", Decimal("1290.00"), Decimal("1190.00"))]
+
+
+def test_the_demo_report_matches_sql(demo_run, db):
+    import pandas as pd
+
+    _path, report_dir = demo_run
+    html = (report_dir / "report.html").read_text("utf-8")
+    for name in ("listings_over_time", "price_timeline", "crawl_health"):
+        png = (report_dir / f"{name}.png").read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 5_000, name
+    assert html.count("data:image/png;base64,") == 3
+    over_time = pd.read_csv(report_dir / "listings_over_time.csv")
+    assert len(over_time) == rows(db, "SELECT count(*) FROM crawl_runs WHERE status <> 'failed'")[0][0]
+    vanished = pd.read_parquet(report_dir / "vanished_listings.parquet")
+    assert set(vanished["product_id"].astype(str)) == {r[0] for r in rows(
+        db, "SELECT product_id FROM current_listings WHERE status = 'gone'")}
