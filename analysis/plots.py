@@ -16,6 +16,11 @@ SELLER_LINES = 6  # price lines per product: the sellers with most listings; the
 BENCHMARK_PRICES = {"Kumdang-2": 7000}
 
 
+def _dates(values: pd.Series) -> pd.Series:
+    """Real datetimes for the date axis (the queries return DATE values as Python objects)."""
+    return pd.to_datetime(values)
+
+
 def _save(fig: plt.Figure, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -26,7 +31,7 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 def listings_over_time(df: pd.DataFrame, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(10, 4))
     for marketplace, rows in df.groupby("marketplace"):
-        ax.plot(rows["started_at"], rows["listed"], marker=".", label=str(marketplace))
+        ax.plot(_dates(rows["started_at"]), rows["listed"], marker=".", label=str(marketplace))
     ax.set_ylabel("listings listed in the run")
     ax.set_title("Listings per marketplace (failed runs left as gaps)")
     if not df.empty:
@@ -36,8 +41,11 @@ def listings_over_time(df: pd.DataFrame, path: Path) -> Path:
 
 
 def price_timelines(df: pd.DataFrame, path: Path) -> Path:
+    df = df.assign(day=_dates(df["day"])) if not df.empty else df
     products = sorted(df["watch_product"].unique()) if not df.empty else []
-    fig, axes = plt.subplots(max(len(products), 1), 1, figsize=(10, 3.2 * max(len(products), 1)), squeeze=False)
+    # one shared date axis: autofmt_xdate labels only the bottom panel, so every panel must use its range
+    fig, axes = plt.subplots(max(len(products), 1), 1, figsize=(10, 3.2 * max(len(products), 1)), squeeze=False,
+                             sharex=True)
     for ax, product in zip(axes[:, 0], products, strict=False):
         rows = df[df["watch_product"] == product]
         top = rows.groupby("seller")["listings"].sum().nlargest(SELLER_LINES).index
@@ -64,7 +72,7 @@ def crawl_health(df: pd.DataFrame, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(10, 3.5))
     for marketplace, rows in df.groupby("marketplace"):
         share = rows["blocked_share"].fillna(0) + rows["failed_share"].fillna(0)
-        ax.plot(rows["started_at"], share * 100, marker=".", label=str(marketplace))
+        ax.plot(_dates(rows["started_at"]), share * 100, marker=".", label=str(marketplace))
     ax.set_ylabel("% requests blocked or failed")
     ax.set_ylim(bottom=0)
     ax.set_title("Crawl health per run")
