@@ -64,7 +64,9 @@ class StagingPipeline:
         if not isinstance(item, ITEM_TYPES):
             raise TypeError(f"unexpected item type {type(item).__name__}")
         if isinstance(item, FetchRecord):
-            key = {"ok": "fetch_ok", "blocked": "fetch_blocked"}.get(item.outcome, "fetch_failed")
+            # "not_found" is a successful answer (the marketplace says the listing is gone), not a failure
+            outcomes = {"ok": "fetch_ok", "not_found": "fetch_ok", "blocked": "fetch_blocked"}
+            key = outcomes.get(item.outcome, "fetch_failed")
             self.counts[key] += 1
             if item.page_type == "search" and item.outcome == "ok" and item.term is not None:
                 self.items_per_term.setdefault(item.term, 0)
