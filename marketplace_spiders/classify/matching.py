@@ -1,0 +1,154 @@
+"""Find products, origin signals, counter-signals and claims in a listing's fields."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from marketplace_spiders.classify.normalize import NormalizedText, normalize
+from marketplace_spiders.classify.rules import GENERIC, SPECIFIC, ClaimRule, ProductRule, Rules, SignalRule
+
+# Listing fields the classifier reads, in report order.
+TEXT_FIELDS = ("title", "description", "characteristics", "country_of_origin", "manufacturer", "brand",
+               "seller_legal_name")
+SPECIFICITY_RANK = {SPECIFIC: 0, "ambiguous": 1, GENERIC: 2}
+
+
+@dataclass(frozen=True)
+class Match:
+    """One pattern hit: where (field, normalised span) and the exact original text."""
+
+    field: str
+    start: int
+    end: int
+    text: str
+
+
+def characteristics_text(value: object) -> str:
+    """Characteristics as one text: ``name: value`` lines from an object, or the string as given."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped.startswith("{"):
+            try:
+                return characteristics_text(json.loads(stripped))
+            except json.JSONDecodeError:
+                return value
+        return value
+    if isinstance(value, Mapping):
+        return "\n".join(f"{k}: {_value_text(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "\n".join(_value_text(v) for v in value)
+    return str(value)
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        return characteristics_text(value)
+    return "" if value is None else str(value)
+
+
+def listing_fields(listing: Mapping[str, object]) -> dict[str, NormalizedText]:
+    """The listing's text fields, normalised (missing fields are left out)."""
+    fields = {}
+    for name in TEXT_FIELDS:
+        raw = listing.get(name)
+        text = characteristics_text(raw) if name == "characteristics" else ("" if raw is None else str(raw))
+        if text.strip():
+            fields[name] = normalize(text)
+    return fields
+
+
+def find_all(pattern: re.Pattern[str], field: str, text: NormalizedText) -> Iterator[Match]:
+    for m in pattern.finditer(text.text):
+        if m.end() > m.start():
+            yield Match(field, m.start(), m.end(), text.original_span(m.start(), m.end()))
+
+
+def _fields_for(rule_fields: frozenset[str] | None,
+                fields: dict[str, NormalizedText]) -> Iterator[tuple[str, NormalizedText]]:
+    for name, text in fields.items():
+        if rule_fields is None or name in rule_fields:
+            yield name, text
+
+
+@dataclass(frozen=True)
+class ProductHit:
+    product: ProductRule
+    specificity: str
+    match: Match
+
+
+def find_products(rules: Rules, fields: dict[str, NormalizedText]) -> list[ProductHit]:
+    """Every product variant found; a generic hit inside a specific one ("кымдан" in "кымдан-2") is dropped."""
+    hits = []
+    for product in rules.products:
+        for specificity, pattern in product.patterns.items():
+            for name, text in fields.items():
+                hits.extend(ProductHit(product, specificity, m) for m in find_all(pattern, name, text))
+    return _drop_contained(hits, key=lambda h: h.match)
+
+
+def _drop_contained(hits: list, key) -> list:
+    """Drop hits whose span lies inside a longer hit in the same field."""
+    kept = []
+    for hit in hits:
+        m = key(hit)
+        inside = any(
+            (o := key(other)).field == m.field and o.start <= m.start and m.end <= o.end
+            and (o.end - o.start) > (m.end - m.start)
+            for other in hits
+        )
+        if not inside:
+            kept.append(hit)
+    return kept
+
+
+@dataclass(frozen=True)
+class SignalHit:
+    signal: SignalRule
+    match: Match
+
+
+def find_signals(signals: tuple[SignalRule, ...], fields: dict[str, NormalizedText],
+                 exclude: list[Match] = ()) -> list[SignalHit]:
+    """Signals found in the fields each signal applies to, except inside the ``exclude`` spans (product names)."""
+    hits = []
+    for signal in signals:
+        for name, text in _fields_for(signal.fields, fields):
+            for m in find_all(signal.pattern, name, text):
+                if not _overlaps_any(m, exclude):
+                    hits.append(SignalHit(signal, m))
+    return hits
+
+
+def _overlaps_any(m: Match, spans: list[Match]) -> bool:
+    return any(s.field == m.field and s.start < m.end and m.start < s.end for s in spans)
+
+
+@dataclass(frozen=True)
+class ClaimHit:
+    claim: ClaimRule
+    match: Match
+
+
+def find_claims(rules: Rules, fields: dict[str, NormalizedText]) -> list[ClaimHit]:
+    """Claims in title, description and characteristics; a hit inside another category's longer hit is dropped
+    ("противопоказания" inside "нет противопоказаний")."""
+    hits = []
+    for claim in rules.claims:
+        for name in ("title", "description", "characteristics"):
+            if name in fields:
+                hits.extend(ClaimHit(claim, m) for m in find_all(claim.pattern, name, fields[name]))
+    return _drop_contained(hits, key=lambda h: h.match)
+
+
+def has_health_context(rules: Rules, fields: dict[str, NormalizedText]) -> bool:
+    if rules.health_context is None:
+        return True
+    return any(rules.health_context.search(t.text) for t in fields.values())

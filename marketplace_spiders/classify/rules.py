@@ -1,0 +1,172 @@
+"""The classifier's rules, read from the TOML data files in ``marketplace_spiders/data``.
+
+``load_rules()`` reads ``products.toml``, ``origin_signals.toml``, ``claims.toml`` and ``entities.toml`` and
+compiles their variants into patterns. Adding a product, a signal, a claim or an entity is a data edit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from marketplace_spiders.classify.normalize import normalize_text
+from marketplace_spiders.classify.patterns import compile_any, stem_regex, variant_regex, word_regex
+
+DATA_PACKAGE = "marketplace_spiders.data"
+DATA_FILES = ("products.toml", "origin_signals.toml", "claims.toml", "entities.toml")
+STRENGTH_POINTS = {"strong": 3, "medium": 2, "weak": 1}
+# Rule classes of a product variant, from most to least specific.
+SPECIFIC, AMBIGUOUS, GENERIC = "dprk_specific", "ambiguous", "generic"
+
+
+@dataclass(frozen=True)
+class ProductRule:
+    """A product and the compiled patterns of its variants, per specificity."""
+
+    id: str
+    name: str
+    patterns: dict[str, re.Pattern[str]]
+
+
+@dataclass(frozen=True)
+class SignalRule:
+    """A DPRK-origin signal (or a counter-signal when ``counter_country`` is set)."""
+
+    id: str
+    kind: str
+    strength: str
+    pattern: re.Pattern[str]
+    fields: frozenset[str] | None
+    counter_country: str | None = None
+
+    @property
+    def points(self) -> int:
+        return STRENGTH_POINTS.get(self.strength, 0)
+
+
+@dataclass(frozen=True)
+class ClaimRule:
+    """A claim category and its compiled stems and words."""
+
+    category: str
+    label: str
+    illegal_for_bad: bool
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class EntityRule:
+    """A known entity: names in every script, identifiers and sanctions references."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    evidence: str
+    country: str | None = None
+    inn: tuple[str, ...] = ()
+    ogrn: tuple[str, ...] = ()
+    un_reference: str | None = None
+    ofac_ent_num: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything the classifier matches, compiled."""
+
+    products: tuple[ProductRule, ...]
+    signals: tuple[SignalRule, ...]
+    counter_signals: tuple[SignalRule, ...]
+    claims: tuple[ClaimRule, ...]
+    entities: tuple[EntityRule, ...]
+    health_context: re.Pattern[str] | None
+    version: str = field(default="")
+
+
+def _read_toml(data_dir: Path | None, name: str) -> tuple[dict, bytes]:
+    if data_dir is not None:
+        raw = (data_dir / name).read_bytes()
+    else:
+        raw = (resources.files(DATA_PACKAGE) / name).read_bytes()
+    return tomllib.loads(raw.decode("utf-8")), raw
+
+
+def _product_rule(entry: dict) -> ProductRule:
+    patterns = {}
+    for key, specificity in (("variants", SPECIFIC), ("ambiguous_variants", AMBIGUOUS), ("generic_variants", GENERIC)):
+        regexes = [variant_regex(v, allow_inflection=False) for v in entry.get(key, [])]
+        compiled = compile_any(regexes)
+        if compiled is not None:
+            patterns[specificity] = compiled
+    return ProductRule(entry["id"], entry.get("name", entry["id"]), patterns)
+
+
+def _signal_rule(entry: dict, counter: bool) -> SignalRule:
+    regexes = [variant_regex(p) for p in entry.get("phrases", [])] + list(entry.get("regex", []))
+    pattern = compile_any(regexes)
+    if pattern is None:
+        raise ValueError(f"signal {entry['id']} has no phrases or regex")
+    fields = frozenset(entry["fields"]) if "fields" in entry else None
+    return SignalRule(entry["id"], entry.get("kind", "counter" if counter else "text"), entry.get("strength", "none"),
+                      pattern, fields, entry.get("country") if counter else None)
+
+
+def _claim_rule(entry: dict) -> ClaimRule:
+    regexes = [stem_regex(s) for s in entry.get("stems", [])] + [word_regex(w) for w in entry.get("words", [])]
+    pattern = compile_any(regexes)
+    if pattern is None:
+        raise ValueError(f"claim {entry['category']} has no stems or words")
+    return ClaimRule(entry["category"], entry.get("label", entry["category"]), bool(entry.get("illegal_for_bad")),
+                     pattern)
+
+
+def _as_tuple(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    return (str(value),)
+
+
+def _entity_rule(entry: dict) -> EntityRule:
+    return EntityRule(
+        id=entry["id"], name=entry["name"], aliases=_as_tuple(entry.get("aliases")),
+        evidence=entry.get("evidence", "strong"), country=entry.get("country"), inn=_as_tuple(entry.get("inn")),
+        ogrn=_as_tuple(entry.get("ogrn")), un_reference=entry.get("un_reference"),
+        ofac_ent_num=str(entry["ofac_ent_num"]) if entry.get("ofac_ent_num") else None,
+    )
+
+
+def _health_context(products: dict) -> re.Pattern[str] | None:
+    words = products.get("health_context", {}).get("words", [])
+    return compile_any([variant_regex(normalize_text(w), allow_inflection=True) for w in words])
+
+
+def load_rules(data_dir: Path | None = None) -> Rules:
+    """Read and compile the four data files (from ``data_dir``, default the packaged ones)."""
+    loaded = {name: _read_toml(data_dir, name) for name in DATA_FILES}
+    digest = hashlib.sha256(b"".join(raw for _, raw in loaded.values())).hexdigest()[:12]
+    products, signals, claims, entities = (loaded[name][0] for name in DATA_FILES)
+    return Rules(
+        products=tuple(_product_rule(e) for e in products.get("product", [])),
+        signals=tuple(_signal_rule(e, counter=False) for e in signals.get("signal", [])),
+        counter_signals=tuple(_signal_rule(e, counter=True) for e in signals.get("counter_signal", [])),
+        claims=tuple(_claim_rule(e) for e in claims.get("claim", [])),
+        entities=tuple(_entity_rule(e) for e in entities.get("entity", [])),
+        health_context=_health_context(products),
+        version=digest,
+    )
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> Rules:
+    """The packaged rules, compiled once per process."""
+    return load_rules()
