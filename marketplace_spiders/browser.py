@@ -1,17 +1,41 @@
 """The one place that configures the real browser (scrapy-playwright + Chromium) for the browser marketplaces.
 
 Chromium is found from the ``CHROMIUM_PATH`` setting or environment variable, else the system browser
-(``/usr/bin/chromium``, Debian's ``chromium`` package), else Playwright's own download. Images, fonts and
-media are blocked inside the browser (Blink's ``imagesEnabled=false`` and CDP ``Network.setBlockedURLs``
-on every new page): measured on this machine, blocking through a Python route handler is no faster than
-not blocking, blocking in the browser about doubles throughput (shared/MEASURED.md).
+(``/usr/bin/chromium``, Debian's ``chromium`` package), else Playwright's own download (no
+``executable_path``). Images, fonts and media are blocked inside the browser (Blink's
+``imagesEnabled=false`` for the whole browser, CDP ``Network.setBlockedURLs`` on every page): measured here,
+blocking through a Python route handler is no faster than not blocking, blocking in the browser about
+doubles throughput (shared/MEASURED.md).
 
-Settings: CHROMIUM_PATH, BROWSER_BLOCK_RESOURCES (True), BROWSER_MAX_CONTEXTS (1),
-BROWSER_MAX_PAGES_PER_CONTEXT (4), BROWSER_NAVIGATION_TIMEOUT_MS (45000).
+Use::
+
+    class OzonSpider(scrapy.Spider):
+        custom_settings = browser_settings()          # only the spiders that need the browser
+
+        async def start(self):
+            yield scrapy.Request(url, meta=browser_request_meta("div.tile"), errback=close_page_on_error)
+
+Settings (a Scrapy setting, or for ``browser_settings()`` without arguments an environment variable):
+
+=================================== ========= ==================================================
+``CHROMIUM_PATH``                   auto      the Chromium executable
+``BROWSER_BLOCK_RESOURCES``         True      block images, fonts and media inside the browser
+``PLAYWRIGHT_MAX_CONTEXTS``         1         browser contexts (each reused for every page)
+``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` 4        pages open at once in one context
+``PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT`` 45000 ms
+=================================== ========= ==================================================
+
+The ``BROWSER_MAX_CONTEXTS``, ``BROWSER_MAX_PAGES_PER_CONTEXT`` and ``BROWSER_NAVIGATION_TIMEOUT_MS`` names
+of earlier versions are still read. ``browser_settings()`` also enables :class:`BrowserAddon`, which at crawl
+start rebuilds the launch options from the crawler's final settings (so ``-s CHROMIUM_PATH=…`` works) and
+raises :class:`BrowserMissing` when the executable does not exist: without it scrapy-playwright only logs
+"Executable doesn't exist" on every request and Scrapy exits 0 with nothing fetched. Replays
+(``REPLAY_DIR``) never launch the browser and skip the check.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Mapping
@@ -19,95 +43,167 @@ from pathlib import Path
 from typing import Any
 
 SYSTEM_CHROMIUM = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser")
-SERVER_FLAGS = [
+SERVER_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage", "--mute-audio",
-]
-BLOCKED_URL_PATTERNS = [
-    "*.png", "*.jpg", "*.jpeg", "*.gif", "*.webp", "*.avif", "*.svg", "*.ico",
+)
+BLOCK_FLAGS = ("--blink-settings=imagesEnabled=false",)
+BLOCKED_URL_PATTERNS = (
+    "*.png", "*.jpg", "*.jpeg", "*.gif", "*.webp", "*.avif", "*.svg", "*.ico", "*.bmp",
     "*.woff", "*.woff2", "*.ttf", "*.otf", "*.eot",
-    "*.mp4", "*.webm", "*.mp3", "*.ogg", "*.m3u8",
-]
+    "*.mp4", "*.webm", "*.mp3", "*.ogg", "*.wav", "*.m4a", "*.m3u8", "*.mpd", "*.ts",
+)
+logger = logging.getLogger(__name__)
+HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+DEFAULTS: dict[str, Any] = {
+    "BROWSER_BLOCK_RESOURCES": True,
+    "PLAYWRIGHT_MAX_CONTEXTS": 1,
+    "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 4,
+    "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 45_000,
+}
+OLD_NAMES = {
+    "PLAYWRIGHT_MAX_CONTEXTS": "BROWSER_MAX_CONTEXTS",
+    "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": "BROWSER_MAX_PAGES_PER_CONTEXT",
+    "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "BROWSER_NAVIGATION_TIMEOUT_MS",
+}
 
 
 class BrowserMissing(RuntimeError):
-    """No Chromium could be found: a browser crawl would silently fetch nothing."""
+    """No Chromium executable: a browser crawl would silently fetch nothing."""
+
+
+def _value(config: Mapping[str, Any], name: str) -> Any:
+    for key in (name, OLD_NAMES.get(name)):
+        if key and config.get(key) not in (None, ""):
+            return config.get(key)
+    return DEFAULTS[name]
+
+
+def _flag(config: Mapping[str, Any], name: str) -> bool:
+    value = _value(config, name)
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "no", "off")
+    return bool(value)
 
 
 def find_chromium(configured: str | None = None) -> str | None:
-    """Path of the Chromium to drive, or None to let Playwright use its own download."""
+    """The Chromium to drive: ``configured``, else env ``CHROMIUM_PATH``, else the system browser, else None
+    (Playwright's own download). A configured path is returned even if missing: :func:`ensure_browser`
+    reports it."""
     candidate = configured or os.environ.get("CHROMIUM_PATH")
     if candidate:
-        if not Path(candidate).exists():
-            raise BrowserMissing(f"CHROMIUM_PATH={candidate} does not exist")
         return candidate
     for path in SYSTEM_CHROMIUM:
-        if Path(path).exists():
+        if os.access(path, os.X_OK):
             return path
     return shutil.which("chromium")
 
 
 def playwright_chromium_installed() -> bool:
-    cache = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright"))
-    return any(cache.glob("chromium*"))
+    cache = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
+    return any(cache.glob("chromium*/chrome-linux*/chrome")) or any(cache.glob("chromium_headless_shell*/*/*"))
 
 
-def ensure_browser(settings: Mapping[str, Any] | None = None) -> str:
-    """Fail loudly before a live browser crawl when no Chromium exists (scrapy-playwright would only log
-    "Executable doesn't exist" and Scrapy would still exit 0 with nothing fetched)."""
-    path = find_chromium((settings or {}).get("CHROMIUM_PATH"))
-    if path:
-        return path
-    if playwright_chromium_installed():
-        return "playwright's chromium"
-    raise BrowserMissing("no Chromium found: set CHROMIUM_PATH, install Debian's chromium, or run "
-                         "`playwright install chromium` (make browser does this)")
-
-
-def launch_options(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    settings = settings or {}
-    args = list(SERVER_FLAGS)
-    if settings.get("BROWSER_BLOCK_RESOURCES", True):
-        args.append("--blink-settings=imagesEnabled=false")
+def launch_options(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``PLAYWRIGHT_LAUNCH_OPTIONS``: headless Chromium with server flags (and blocking flags if enabled)."""
+    config = os.environ if config is None else config
+    args = list(SERVER_FLAGS) + (list(BLOCK_FLAGS) if _flag(config, "BROWSER_BLOCK_RESOURCES") else [])
     options: dict[str, Any] = {"headless": True, "args": args}
-    path = find_chromium(settings.get("CHROMIUM_PATH"))
+    path = find_chromium(config.get("CHROMIUM_PATH"))
     if path:
         options["executable_path"] = path
     return options
 
 
-def browser_settings(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Settings for a spider's ``custom_settings``: the playwright download handlers and their options."""
-    settings = settings or {}
+def ensure_browser(config: Mapping[str, Any] | None = None) -> str:
+    """The executable a crawl with ``config`` would launch; raises :class:`BrowserMissing` when it does not
+    exist. ``config``: Scrapy settings (their ``PLAYWRIGHT_LAUNCH_OPTIONS`` if set) or the environment."""
+    config = os.environ if config is None else config
+    options = config.get("PLAYWRIGHT_LAUNCH_OPTIONS") or launch_options(config)
+    path = options.get("executable_path")
+    if path:
+        if not os.access(path, os.X_OK):
+            raise BrowserMissing(f"Chromium executable {path!r} does not exist or is not executable "
+                                 "(CHROMIUM_PATH; `make browser` installs Debian's chromium)")
+        return str(path)
+    if playwright_chromium_installed():
+        return "playwright's chromium"
+    raise BrowserMissing("no Chromium found: set CHROMIUM_PATH, install Debian's chromium (`make browser`), "
+                         "or run `playwright install chromium`")
+
+
+def browser_settings(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The scrapy-playwright settings block, for the ``custom_settings`` of a spider that needs the browser
+    (the playwright download handlers are set only there). ``config``: Scrapy settings or a mapping like
+    ``os.environ`` (the default) to read the names in the module docstring from."""
+    config = os.environ if config is None else config
+    contexts = int(_value(config, "PLAYWRIGHT_MAX_CONTEXTS"))
+    pages = int(_value(config, "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"))
     return {
-        "DOWNLOAD_HANDLERS": {
-            "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-            "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-        },
+        "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "ADDONS": {"marketplace_spiders.browser.BrowserAddon": 0},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-        "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(settings),
-        "PLAYWRIGHT_MAX_CONTEXTS": int(settings.get("BROWSER_MAX_CONTEXTS", 1)),
-        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": int(settings.get("BROWSER_MAX_PAGES_PER_CONTEXT", 4)),
-        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(settings.get("BROWSER_NAVIGATION_TIMEOUT_MS", 45_000)),
-        "CONCURRENT_REQUESTS": int(settings.get("BROWSER_MAX_PAGES_PER_CONTEXT", 4)),
+        "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(config),
+        "PLAYWRIGHT_MAX_CONTEXTS": contexts,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": pages,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(_value(config, "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT")),
+        "BROWSER_BLOCK_RESOURCES": _flag(config, "BROWSER_BLOCK_RESOURCES"),
+        # more requests in flight than pages would only wait inside the handler, their timeouts running
+        "CONCURRENT_REQUESTS": contexts * pages,
     }
+
+
+class BrowserAddon:
+    """Scrapy add-on enabled by :func:`browser_settings`: launch options from the final settings, and a
+    crawl that cannot start the browser fails at once (exception, exit code 1) instead of fetching nothing."""
+
+    def update_settings(self, settings: Any) -> None:
+        if settings.get("REPLAY_DIR"):
+            return
+        settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch_options(settings), priority="spider")
+        ensure_browser(settings)
 
 
 async def block_resources(page: Any, request: Any) -> None:
     """``playwright_page_init_callback``: block images, fonts and media inside the browser (CDP)."""
     session = await page.context.new_cdp_session(page)
     await session.send("Network.enable")
-    await session.send("Network.setBlockedURLs", {"urls": BLOCKED_URL_PATTERNS})
+    await session.send("Network.setBlockedURLs", {"urls": list(BLOCKED_URL_PATTERNS)})
 
 
-def browser_request_meta(wait_selector: str | None = None, block: bool = True) -> dict[str, Any]:
-    """Request meta for a page rendered in the browser, waiting for a selector that proves the content."""
+def browser_request_meta(wait_selector: str | None = None, *, include_page: bool = False,
+                         block: bool | None = None, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Request meta for a page rendered in the browser. ``wait_selector``: a selector that proves the content
+    is there (timing luck is not a wait). ``include_page``: hand the page to the callback, which must close
+    it (and use :func:`close_page_on_error` as errback). ``block``: default ``BROWSER_BLOCK_RESOURCES`` of
+    ``config`` (Scrapy settings or the environment)."""
     from scrapy_playwright.page import PageMethod
 
-    meta: dict[str, Any] = {"playwright": True}
+    if block is None:
+        block = _flag(os.environ if config is None else config, "BROWSER_BLOCK_RESOURCES")
+    meta: dict[str, Any] = {"playwright": True, "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"}}
+    if include_page:
+        meta["playwright_include_page"] = True
     if block:
-        meta["playwright_page_init_callback"] = block_resources
+        meta["playwright_page_init_callback"] = "marketplace_spiders.browser.block_resources"
     if wait_selector:
         meta["playwright_page_methods"] = [PageMethod("wait_for_selector", wait_selector, state="attached")]
     return meta
+
+
+async def close_page(request: Any) -> None:
+    """Close the page a ``playwright_include_page`` request holds, if it is still open."""
+    page = request.meta.pop("playwright_page", None)
+    if page is not None and not page.is_closed():
+        await page.close()
+
+
+async def close_page_on_error(failure: Any) -> None:
+    """Errback for ``playwright_include_page`` requests: logs the error and closes the page. A spider with
+    its own errback calls ``await close_page(failure.request)`` in it instead."""
+    request = getattr(failure, "request", None)
+    logger.warning("browser request %s failed: %s", request, failure.getErrorMessage())
+    if request is not None:
+        await close_page(request)

@@ -1,65 +1,116 @@
-"""The browser path itself: a real Chromium through scrapy-playwright against a real local HTTP server whose
-product content only exists after JavaScript runs."""
+"""The browser path itself: a real Chromium through scrapy-playwright (settings from marketplace_spiders.browser)
+against a real local HTTP server whose product content only exists after JavaScript runs."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from parsel import Selector
+from scrapy.settings import Settings
 
-from marketplace_spiders.browser import BrowserMissing, ensure_browser
+from marketplace_spiders.browser import (
+    BrowserAddon,
+    BrowserMissing,
+    browser_request_meta,
+    browser_settings,
+    ensure_browser,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRAPY = str(Path(sys.executable).with_name("scrapy"))
+PRODUCTS = {1: ("Кымдан-2 ампулы №1", "6 999 ₽"), 2: ("Кымдан-2 ампулы №2", "6 998 ₽"), 3: ("Кымдан-2 №3", "6 997 ₽")}
 
+# The product lives only in a JSON object (non-ASCII escaped, as state blobs usually are); a script builds the
+# title and price elements from it 300 ms after load. Images, a CSS background, a web font and a video are
+# referenced so that blocking can be counted.
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>loading</title>
-<style>@font-face {{ font-family: x; src: url('/font.woff2'); }} body {{ font-family: x; }}</style></head>
-<body><img src="/photo-{n}.png"><div id="app">Загрузка…</div>
+<style>@font-face {{ font-family: shop; src: url('/fonts/shop.woff2') format('woff2'); }}
+body {{ font-family: shop, sans-serif; }} .hero {{ background: url('/img/hero-{n}.jpg'); height: 50px; }}</style>
+</head><body><div class="hero"></div><img src="/img/photo-{n}.png" alt=""><video src="/media/clip-{n}.mp4"
+autoplay muted></video><div id="app">Загрузка…</div>
 <script>
+var state = {state};
 setTimeout(function () {{
-  var data = {{"title": "Кымдан-2 ампулы №{n}", "price": "{price} ₽"}};
-  var h1 = document.createElement("h1"); h1.className = "title"; h1.textContent = data.title;
-  var p = document.createElement("span"); p.className = "price"; p.textContent = data.price;
+  var h1 = document.createElement("h1"); h1.className = "title"; h1.textContent = state.title;
+  var p = document.createElement("span"); p.className = "price"; p.textContent = state.price;
   document.getElementById("app").replaceChildren(h1, p);
 }}, 300);
 </script></body></html>"""
 
 SPIDER = """
+import json
 import scrapy
-from marketplace_spiders.browser import browser_request_meta, browser_settings
+from marketplace_spiders.browser import browser_request_meta, browser_settings, close_page, close_page_on_error
 
 class JsShop(scrapy.Spider):
     name = "jsshop"
-    custom_settings = {**browser_settings(), "ITEM_PIPELINES": {}, "LOG_LEVEL": "INFO"}
+    custom_settings = {**browser_settings(), "ITEM_PIPELINES": {}, "LOG_LEVEL": "INFO",
+                       "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 1, "CONCURRENT_REQUESTS": 1}
 
     async def start(self):
-        for n in (1, 2, 3):
-            yield scrapy.Request(f"{self.base}/product/{n}", meta=browser_request_meta("h1.title"))
+        for n in range(1, int(self.n) + 1):
+            meta = browser_request_meta("h1.title", config=self.settings)
+            yield scrapy.Request(f"{self.base}/product/{n}", meta=meta)
+        if self.n != "1":
+            # a page handed to the callback, and one handed to the errback (404): both must be closed,
+            # or with one page per context the next request would wait forever
+            meta = browser_request_meta("h1.title", include_page=True, config=self.settings)
+            yield scrapy.Request(f"{self.base}/product/2?held", meta=meta, callback=self.parse_held,
+                                 errback=close_page_on_error)
+            meta = browser_request_meta(None, include_page=True, config=self.settings)
+            yield scrapy.Request(f"{self.base}/missing", meta=meta, errback=self.on_missing)
+            meta = browser_request_meta("h1.title", config=self.settings)
+            yield scrapy.Request(f"{self.base}/product/3?after", meta=meta)
 
     def parse(self, response):
         yield {"url": response.url, "title": response.css("h1.title::text").get(),
                "price": response.css("span.price::text").get()}
+
+    async def parse_held(self, response):
+        page = response.meta["playwright_page"]
+        title = await page.text_content("h1.title")
+        await close_page(response.request)
+        yield {"url": response.url, "title": title, "held_page_closed": page.is_closed(),
+               "open_pages": len(page.context.pages)}
+
+    async def on_missing(self, failure):
+        page = failure.request.meta["playwright_page"]
+        await close_page_on_error(failure)
+        yield {"url": failure.request.url, "error": type(failure.value).__name__,
+               "held_page_closed": page.is_closed(), "open_pages": len(page.context.pages)}
+
+    def closed(self, reason):
+        stats = self.crawler.stats.get_stats()
+        with open(self.stats_file, "w") as f:
+            json.dump({"reason": reason, **{k: v for k, v in stats.items() if k.startswith("playwright/")}}, f)
 """
 
 
 class Shop(BaseHTTPRequestHandler):
-    hits: Counter = Counter()
+    hits: Counter[str] = Counter()
+    lock = threading.Lock()
 
     def do_GET(self) -> None:  # noqa: N802
-        Shop.hits[self.path.rsplit("-", 1)[0] if self.path.endswith(".png") else self.path] += 1
-        if self.path.startswith("/product/"):
-            n = int(self.path.rsplit("/", 1)[1])
-            body, ctype = PAGE.format(n=n, price=7000 - n).encode(), "text/html; charset=utf-8"
-        elif self.path.endswith(".png"):
-            body, ctype = bytes.fromhex("89504e470d0a1a0a"), "image/png"
-        elif self.path.endswith(".woff2"):
-            body, ctype = b"wOF2", "font/woff2"
+        path = self.path.split("?")[0]
+        with Shop.lock:
+            Shop.hits[path.split("/")[1]] += 1  # product, img, fonts, media, missing
+        if path.startswith("/product/"):
+            n = int(path.rsplit("/", 1)[1])
+            state = json.dumps({"title": PRODUCTS[n][0], "price": PRODUCTS[n][1]})  # ensure_ascii: \\uXXXX
+            body, ctype = PAGE.format(n=n, state=state).encode(), "text/html; charset=utf-8"
+        elif path.startswith(("/img/", "/fonts/", "/media/")):
+            body, ctype = b"\x89PNG\r\n\x1a\n" + b"\0" * 1000, "application/octet-stream"
         else:
             self.send_error(404)
             return
@@ -73,13 +124,12 @@ class Shop(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def shop():
+@pytest.fixture(scope="module")
+def shop() -> Iterator[str]:
     try:
-        ensure_browser()
+        ensure_browser({})
     except BrowserMissing as exc:
-        pytest.skip(str(exc))
-    Shop.hits.clear()
+        pytest.skip(f"no Chromium executable on this machine: {exc}")
     server = ThreadingHTTPServer(("127.0.0.1", 0), Shop)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -87,22 +137,108 @@ def shop():
     server.server_close()
 
 
-@pytest.mark.browser
-def test_real_browser_extracts_javascript_built_content(shop, tmp_path):
-    import urllib.request
-
-    raw = urllib.request.urlopen(f"{shop}/product/1").read().decode()
-    assert 'class="title"' not in raw.split("<script>")[0]  # plain HTTP does not see the product
-
-    spider = tmp_path / "jsshop.py"
+def crawl(shop: str, tmp_path: Path, n: int, *options: str, env: dict[str, str] | None = None) -> tuple:
+    """Run the test spider as `scrapy runspider` in the project; (completed process, items, playwright stats)."""
+    Shop.hits.clear()
+    spider, out, stats = tmp_path / "jsshop.py", tmp_path / "items.jsonl", tmp_path / "stats.json"
     spider.write_text(SPIDER)
-    out = tmp_path / "items.jsonl"
-    result = subprocess.run([SCRAPY, "runspider", str(spider), "-a", f"base={shop}", "-o", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=240)
+    out.unlink(missing_ok=True)
+    command = [SCRAPY, "runspider", str(spider), "-a", f"base={shop}", "-a", f"n={n}", "-a", f"stats_file={stats}",
+               "-o", str(out), *options]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, **(env or {})})
+    items = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+    return result, items, json.loads(stats.read_text()) if stats.exists() else {}
+
+
+@pytest.mark.browser
+def test_plain_http_does_not_see_the_product(shop):
+    raw = urllib.request.urlopen(f"{shop}/product/1").read().decode()
+    assert Selector(raw).css("h1.title").get() is None
+    assert Selector(raw).css("span.price").get() is None
+    assert PRODUCTS[1][0] not in raw
+    assert PRODUCTS[1][1] not in raw
+
+
+@pytest.mark.browser
+def test_real_browser_extracts_javascript_built_content_with_media_blocked(shop, tmp_path):
+    result, items, stats = crawl(shop, tmp_path, 3)
+
     assert result.returncode == 0, result.stderr[-3000:]
-    items = sorted((json.loads(line) for line in out.read_text().splitlines()), key=lambda i: i["url"])
-    assert [(i["title"], i["price"]) for i in items] == [
-        ("Кымдан-2 ампулы №1", "6999 ₽"), ("Кымдан-2 ампулы №2", "6998 ₽"), ("Кымдан-2 ампулы №3", "6997 ₽")]
-    assert Shop.hits["/photo"] == 0, "images must be blocked inside the browser"
-    assert Shop.hits["/font.woff2"] == 0, "fonts must be blocked inside the browser"
-    assert "'playwright/page_count/closed': 3" in result.stderr or "page_count/closed" in result.stderr
+    rendered = {i["url"].removeprefix(shop): (i["title"], i["price"]) for i in items if "price" in i}
+    assert rendered == {"/product/1": PRODUCTS[1], "/product/2": PRODUCTS[2], "/product/3": PRODUCTS[3],
+                        "/product/3?after": PRODUCTS[3]}
+    held = {i["url"].removeprefix(shop): i for i in items if "held_page_closed" in i}
+    assert held["/product/2?held"]["title"] == PRODUCTS[2][0]
+    assert held["/missing"]["error"] == "HttpError"
+    assert all(i["held_page_closed"] for i in held.values())
+    assert all(i["open_pages"] == 0 for i in held.values())
+    assert stats["reason"] == "finished"
+    # 6 pages opened; the 4 not handed to a callback were closed by scrapy-playwright, 2 by close_page*
+    assert stats["playwright/page_count"] == 6
+    assert stats["playwright/page_count/closed"] == 4
+    assert Shop.hits["product"] == 5
+    assert Shop.hits["img"] == 0, "images must be blocked inside the browser"
+    assert Shop.hits["fonts"] == 0, "fonts must be blocked inside the browser"
+    assert Shop.hits["media"] == 0, "media must be blocked inside the browser"
+
+
+@pytest.mark.browser
+def test_without_blocking_the_browser_fetches_media(shop, tmp_path):
+    """The control for the zero counts above: the same page, blocking switched off on the command line."""
+    result, items, _ = crawl(shop, tmp_path, 1, "-s", "BROWSER_BLOCK_RESOURCES=False")
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [(i["title"], i["price"]) for i in items] == [PRODUCTS[1]]
+    assert Shop.hits["img"] >= 1
+    assert Shop.hits["fonts"] == 1
+
+
+@pytest.mark.browser
+def test_missing_browser_fails_the_crawl_loudly(shop, tmp_path):
+    result, items, _ = crawl(shop, tmp_path, 1, env={"CHROMIUM_PATH": str(tmp_path / "no-chromium")})
+
+    assert result.returncode != 0
+    assert "BrowserMissing" in result.stderr
+    assert "no-chromium" in result.stderr
+    assert items == []
+    assert Shop.hits["product"] == 0
+
+
+@pytest.mark.parametrize("spider", ["ozon", "yandex_market"])
+def test_a_marketplace_crawl_without_its_browser_fails_at_once(spider, tmp_path):
+    """`scrapy crawl ozon -s CHROMIUM_PATH=…` (a command-line setting, read after the spider's custom_settings
+    were built) stops before anything is fetched or written, with the path in the error and exit code 1."""
+    missing = str(tmp_path / "no-chromium")
+    result = subprocess.run([SCRAPY, "crawl", spider, "-s", f"CHROMIUM_PATH={missing}",
+                             "-s", f"DUCKDB_PATH={tmp_path / 'db.duckdb'}"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 1
+    assert f"BrowserMissing: Chromium executable '{missing}' does not exist" in result.stderr
+    assert not (tmp_path / "db.duckdb").exists()
+
+
+def test_a_replay_needs_no_browser():
+    settings = Settings({"REPLAY_DIR": "recordings/x", "CHROMIUM_PATH": "/nonexistent"})
+    BrowserAddon().update_settings(settings)  # no BrowserMissing: a replay never launches Chromium
+
+
+def test_a_configured_chromium_that_does_not_exist_is_reported(tmp_path):
+    with pytest.raises(BrowserMissing, match="does not exist"):
+        ensure_browser({"CHROMIUM_PATH": str(tmp_path / "chromium")})
+
+
+def test_browser_settings_switch_blocking_and_read_environment_strings(tmp_path):
+    on = browser_settings({"CHROMIUM_PATH": "/opt/chromium"})
+    off = browser_settings({"BROWSER_BLOCK_RESOURCES": "0", "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": "2"})
+
+    assert on["PLAYWRIGHT_LAUNCH_OPTIONS"]["executable_path"] == "/opt/chromium"
+    assert "--blink-settings=imagesEnabled=false" in on["PLAYWRIGHT_LAUNCH_OPTIONS"]["args"]
+    assert "--blink-settings=imagesEnabled=false" not in off["PLAYWRIGHT_LAUNCH_OPTIONS"]["args"]
+    assert "--no-sandbox" in off["PLAYWRIGHT_LAUNCH_OPTIONS"]["args"]
+    assert (on["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"], off["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"]) == (4, 2)
+    assert on["DOWNLOAD_HANDLERS"]["https"] == "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    assert "playwright_page_init_callback" in browser_request_meta("h1", config={})
+    assert "playwright_page_init_callback" not in browser_request_meta("h1", config={"BROWSER_BLOCK_RESOURCES": "off"})
+    assert "playwright_include_page" not in browser_request_meta("h1", config={})

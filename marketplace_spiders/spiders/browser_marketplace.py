@@ -64,7 +64,7 @@ class BrowserMarketplaceSpider(MarketplaceSpider):
         from marketplace_spiders.browser import browser_request_meta
 
         return {"page_type": page_type, "expect": self.expected_body,
-                **browser_request_meta(wait_selector), **extra}
+                **browser_request_meta(wait_selector, config=self.settings), **extra}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if not self.settings.get("REPLAY_DIR"):
