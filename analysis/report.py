@@ -26,7 +26,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from analysis import plots
-from analysis.queries import columns_of, ensure_analysis_views, relation_exists, run_file, run_sql, sql_text
+from analysis.queries import ensure_analysis_views, run_file, run_sql, sql_text
 from marketplace_spiders.watchlist import Watchlist
 
 HTML_ROWS = 100  # rows of each table shown in the report; the CSV/Parquet files hold all of them
@@ -58,7 +58,7 @@ def _as_start(value: str | date | None) -> datetime | None:
 
 
 def watch_parameters(product: str | None, watchlist: Watchlist) -> dict[str, Any]:
-    """$watch_products / $watch_terms (zipped lists) and $product_patterns for report_listings.sql."""
+    """$watch_products / $watch_ids / $watch_terms (zipped lists) and $product_patterns for report_listings.sql."""
     pairs = [
         (p, t)
         for p in watchlist.products
@@ -77,6 +77,7 @@ def watch_parameters(product: str | None, watchlist: Watchlist) -> dict[str, Any
             patterns = [key]
     return {
         "watch_products": [p.name for p, _ in pairs],
+        "watch_ids": [p.id for p, _ in pairs],
         "watch_terms": [t for _, t in pairs],
         "product_patterns": patterns,
     }
@@ -106,12 +107,14 @@ def build(con: duckdb.DuckDBPyConnection, out: Path, params: dict[str, Any], pro
     )
     tables = report.tables
     for name in ("listings_over_time", "price_timeline", "new_listings", "vanished_listings", "top_sellers",
-                 "crawl_health"):
+                 "crawl_health", "verdicts"):
         tables[name] = _export(out, name, run_file(con, name, params))
 
     scope = con.execute(
         "SELECT count(DISTINCT (marketplace, product_id)), "
-        "count(DISTINCT (marketplace, product_id)) FILTER (WHERE watch_product IS NOT NULL) FROM report_listings"
+        "count(DISTINCT (marketplace, product_id)) FILTER (WHERE watch_product IS NOT NULL), "
+        "count(DISTINCT (marketplace, product_id)) FILTER (WHERE verdict = 'strong'), "
+        "count(DISTINCT (marketplace, product_id)) FILTER (WHERE verdict = 'possible') FROM report_listings"
     ).fetchall()[0]
     health = tables["crawl_health"]
     requests = int(health["requests"].sum())
@@ -120,6 +123,8 @@ def build(con: duckdb.DuckDBPyConnection, out: Path, params: dict[str, Any], pro
         ("runs failed", int((health["status"] == "failed").sum())),
         ("listings in scope", scope[0] if scope else 0),
         ("of which matched to a watchlist product", scope[1] if scope else 0),
+        ("of which verdict strong", scope[2] if scope else 0),
+        ("of which verdict possible", scope[3] if scope else 0),
         ("new listings in the period", len(tables["new_listings"])),
         ("listings that vanished in the period", len(tables["vanished_listings"])),
         ("requests", requests),
@@ -156,6 +161,12 @@ def build(con: duckdb.DuckDBPyConnection, out: Path, params: dict[str, Any], pro
         "top_sellers",
     ))
     report.sections.append(_claims_section(con, out, params, tables))
+    report.sections.insert(0, Section(
+        "Verdicts",
+        "Listings per marketplace by the classifier's verdict on their latest text: strong (a DPRK-specific "
+        "product, or a DPRK origin signal or entity on a health product), possible, unrelated.",
+        "verdicts",
+    ))
     report.sections.append(Section(
         "Crawl health",
         _health_text(health),
@@ -185,14 +196,13 @@ def _health_text(health: pd.DataFrame) -> str:
 def _claims_section(
     con: duckdb.DuckDBPyConnection, out: Path, params: dict[str, Any], tables: dict[str, pd.DataFrame]
 ) -> Section:
-    title = "Health claims"
-    if not relation_exists(con, "listing_claims"):
-        return Section(title, "Skipped: this database has no listing_claims table or view yet.")
-    needed = {"marketplace", "product_id", "category"}
-    if not needed <= set(columns_of(con, "listing_claims")):
-        return Section(title, f"Skipped: listing_claims lacks the columns {sorted(needed)}.")
     tables["claims_frequency"] = _export(out, "claims_frequency", run_file(con, "claims_frequency", params))
-    return Section(title, "Listings mentioning each claim category.", "claims_frequency")
+    return Section(
+        "Health claims",
+        "Listings whose text ever made each claim category, and whose latest text still makes it "
+        "(listing_claims); illegal_for_bad marks claims a БАД or cosmetic may not make.",
+        "claims_frequency",
+    )
 
 
 def _png_data_uri(path: Path) -> str:

@@ -74,8 +74,21 @@ def test_html_is_self_contained(report_dir: Path) -> None:
     assert ".png'" not in text
 
 
-def test_claims_section_is_skipped_without_listing_claims(report_dir: Path) -> None:
-    assert "Skipped: this database has no listing_claims" in (report_dir / "report.md").read_text("utf-8")
+def test_claims_and_verdicts_match_sql(history_db: Path, report_dir: Path) -> None:
+    claims = {r["category"]: (int(r["listings"]), int(r["listings_now"]), r["illegal_for_bad"])
+              for r in read_csv(report_dir / "claims_frequency.csv")}
+    expected = {c: (n, now, str(illegal).lower()) for c, n, now, illegal in sql(
+        history_db, "SELECT category, count(DISTINCT product_id), count(DISTINCT product_id) FILTER (WHERE is_current),"
+                    " bool_or(illegal_for_bad) FROM listing_claims GROUP BY category")}
+    # "ампулы" in the Kumdang-2 titles of listings 1 and 2: a БАД cannot be injected
+    assert claims == expected and claims["injectable_form"] == (2, 2, "true")
+    verdicts = {(r["marketplace"], r["verdict"]): int(r["listings"]) for r in read_csv(report_dir / "verdicts.csv")}
+    assert verdicts == dict(((m, v), n) for m, v, n in sql(
+        history_db, "SELECT marketplace, verdict, count(*) FROM current_listings GROUP BY ALL"))
+    assert verdicts == {("wildberries", "strong"): 2, ("wildberries", "unrelated"): 1}
+    assert figures(report_dir)["of which verdict strong"] == "2"
+    text = (report_dir / "report.md").read_text("utf-8")
+    assert "## Health claims" in text and "## Verdicts" in text
 
 
 def test_figures_match_sql(history_db: Path, report_dir: Path) -> None:
@@ -101,7 +114,8 @@ def test_price_timeline_of_kumdang_per_legal_entity(report_dir: Path) -> None:
     assert sorted(r for r in rows if r[0] == "Kumdang-2") == [
         ("Kumdang-2", "shop s2", "6500.00"), ("Kumdang-2", "shop s2", "6500.00"),
         ("Kumdang-2", legal, "7000.00"), ("Kumdang-2", legal, "7200.00"), ("Kumdang-2", legal, "7300.00")]
-    assert ("Other DPRK health products", legal, "300.00") in rows  # found by the term «КНДР БАД»
+    # found by the term «КНДР БАД», but the classifier found nothing DPRK in "Женьшень чай": no watchlist product
+    assert all(r[2] != "300.00" for r in rows)
 
 
 def test_filters_narrow_the_report(history_db: Path, tmp_path: Path) -> None:

@@ -232,7 +232,7 @@ def test_current_listing_carries_seller_legal_identity(history: HistoryBuilder) 
     rows = history.query("SELECT status, price, stock_qty, seller_legal_name, seller_inn, seller_ogrn, "
                          "first_seen, last_seen, verdict FROM current_listings")
     assert rows == [("out_of_stock", Decimal("6900.00"), 0, "ООО «Восточный Бальзам»", "2310000000", "1022300000000",
-                     T0 + timedelta(minutes=5), T0 + timedelta(days=7, minutes=5), None)]
+                     T0 + timedelta(minutes=5), T0 + timedelta(days=7, minutes=5), "strong")]  # "Кымдан-2" title
 
 
 def test_failed_latest_run_makes_status_unknown(history: HistoryBuilder) -> None:

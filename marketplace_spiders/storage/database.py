@@ -32,8 +32,17 @@ STAGED_TABLES = (
     "listing_observations",
     "seller_observations",
 )
-# Hooks run inside the ingest transaction after a run's rows are in (e.g. classification).
-POST_INGEST_HOOKS: list = []
+
+
+def _classify_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    from marketplace_spiders.classify.history import classify_ingested_run
+
+    classify_ingested_run(con, run_id)
+
+
+# Hooks run inside the ingest transaction after a run's rows are in: classification of the run's listings
+# (claims, origin signals, entity matches, verdict per text version; marketplace_spiders.classify.history).
+POST_INGEST_HOOKS: list = [_classify_run]
 
 
 class DatabaseLocked(RuntimeError):

@@ -18,7 +18,9 @@
 --                             from the latest trusted listed observation (roubles)
 --   price_observed_at         UTC time of that observation
 --   first_seen, last_seen     first / last observation with listing_status 'listed' (listings table)
---   verdict                   always NULL for now: reserved for the classification work's verdict
+--   verdict                   strong | possible | unrelated: the classification of the listing's latest
+--                             classified text version (current_verdicts); NULL if never classified
+--   verdict_products          products.toml ids matched in that text version
 CREATE OR REPLACE VIEW current_listings AS
 WITH latest_runs AS (
     SELECT run_id, marketplace, run_seq, status
@@ -138,11 +140,13 @@ final AS (
         w.listed.observed_at AS price_observed_at,
         l.first_seen,
         l.last_seen,
-        NULL::VARCHAR AS verdict
+        v.verdict,
+        v.product_ids AS verdict_products
     FROM with_latest_run AS w
     LEFT JOIN absent_in_latest_run AS a ON a.listing_key = w.listing_key
     LEFT JOIN listings AS l ON l.marketplace = w.marketplace AND l.product_id = w.product_id
     LEFT JOIN sellers AS s ON s.marketplace = w.marketplace AND s.seller_id = w.listed.seller_id
+    LEFT JOIN current_verdicts AS v ON v.marketplace = w.marketplace AND v.product_id = w.product_id
 )
 
 SELECT * FROM final

@@ -1,0 +1,198 @@
+"""Store classifications over time in DuckDB, once per (listing, text version).
+
+``update_classifications(con, run_id)`` runs inside the ingest transaction, after a run's rows are in
+(register it in ``marketplace_spiders.storage.database.POST_INGEST_HOOKS``). For every listed observation of
+the run it builds the classifier's input from the observation, its description version (the latest earlier
+one when this run did not fetch the description) and the seller's legal identity, records which text version
+the observation had (``observation_classifications``) and classifies each text version not classified before
+(``listing_classifications`` + claims, signals and entity matches). The views in
+``storage/views/030_classification.sql`` turn this into first/last seen per claim, signal, entity and verdict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+
+import duckdb
+import pyarrow as pa
+
+from marketplace_spiders.classify.engine import Classifier
+from marketplace_spiders.classify.rules import GENERIC
+from marketplace_spiders.classify.sanctions import load_sanctioned_parties
+
+log = logging.getLogger(__name__)
+
+INPUT_FIELDS = ("title", "description", "characteristics", "country_of_origin", "manufacturer", "brand",
+                "seller_legal_name", "seller_inn", "seller_ogrn")
+
+RUN_OBSERVATIONS_SQL = """
+WITH run_obs AS (
+    SELECT o.run_id, o.marketplace, o.product_id, o.observed_at, o.title, o.brand, o.seller_id,
+           o.country_of_origin, o.manufacturer,
+           coalesce(o.description_hash, (
+               SELECT p.description_hash FROM listing_observations AS p
+               WHERE p.marketplace = o.marketplace AND p.product_id = o.product_id
+                 AND p.description_hash IS NOT NULL AND p.observed_at <= o.observed_at
+               ORDER BY p.observed_at DESC LIMIT 1)) AS description_hash
+    FROM listing_observations AS o
+    WHERE o.run_id = $run_id AND o.listing_status = 'listed'
+)
+SELECT r.run_id, r.marketplace, r.product_id, r.observed_at, r.description_hash,
+       r.title, d.text AS description, d.characteristics::VARCHAR AS characteristics, r.country_of_origin,
+       r.manufacturer, r.brand, s.legal_name AS seller_legal_name, s.inn AS seller_inn, s.ogrn AS seller_ogrn
+FROM run_obs AS r
+LEFT JOIN descriptions AS d ON d.description_hash = r.description_hash
+LEFT JOIN sellers AS s ON s.marketplace = r.marketplace AND s.seller_id = r.seller_id
+ORDER BY r.marketplace, r.product_id, r.observed_at
+"""
+
+
+def text_key(listing: dict) -> str:
+    """sha256 of the classifier input of a listing (its text version)."""
+    payload = json.dumps([listing.get(f) for f in INPUT_FIELDS], ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _run_listings(con: duckdb.DuckDBPyConnection, run_id: str) -> Iterator[dict]:
+    cur = con.execute(RUN_OBSERVATIONS_SQL, {"run_id": run_id})
+    columns = [d[0] for d in cur.description]
+    for row in cur.fetchall():
+        listing = dict(zip(columns, row, strict=True))
+        if listing["characteristics"]:
+            listing["characteristics"] = json.loads(listing["characteristics"])
+        yield listing
+
+
+def _classified_keys(con: duckdb.DuckDBPyConnection, run_id: str) -> set[tuple[str, str, str]]:
+    rows = con.execute(
+        "SELECT c.marketplace, c.product_id, c.text_key FROM listing_classifications AS c "
+        "SEMI JOIN (SELECT DISTINCT marketplace, product_id FROM listing_observations WHERE run_id = ?) AS o "
+        "ON o.marketplace = c.marketplace AND o.product_id = c.product_id",
+        [run_id],
+    ).fetchall()
+    return set(rows)
+
+
+CLASSIFICATION_COLUMNS = ("marketplace", "product_id", "text_key", "description_hash", "classifier_version",
+                          "run_id", "classified_at", "verdict", "reasons", "product_ids", "result")
+CLAIM_COLUMNS = ("marketplace", "product_id", "text_key", "category", "matched_text", "field", "illegal_for_bad")
+SIGNAL_COLUMNS = ("marketplace", "product_id", "text_key", "signal_id", "kind", "strength", "matched_text", "field")
+ENTITY_COLUMNS = ("marketplace", "product_id", "text_key", "entity_id", "entity_name", "source", "field",
+                  "matched_text", "matched_name", "score", "method", "evidence", "sanctioned", "un_reference",
+                  "ofac_ent_num")
+OBSERVATION_COLUMNS = ("run_id", "marketplace", "product_id", "observed_at", "text_key")
+
+
+def named_products(result: dict) -> list[str]:
+    """Ids of the named products a classification found (generic words like кордицепс are not products)."""
+    return sorted({p["id"] for p in result["products"] if p["specificity"] != GENERIC})
+
+
+class _Batch:
+    """Rows of the classification tables, collected in memory and appended in one statement per table."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[tuple]] = {
+            "listing_classifications": [], "classification_claims": [], "classification_signals": [],
+            "classification_entity_matches": [], "observation_classifications": [],
+        }
+
+    def add_classification(self, listing: dict, key: str, result: dict) -> None:
+        ids = (listing["marketplace"], listing["product_id"], key)
+        self.rows["listing_classifications"].append((
+            *ids, listing["description_hash"], result["classifier_version"], listing["run_id"],
+            listing["observed_at"], result["verdict"], result["reasons"], named_products(result),
+            json.dumps(result, ensure_ascii=False, default=str),
+        ))
+        self.rows["classification_claims"] += [
+            (*ids, c["category"], c["text"], c["field"], c["illegal_for_bad"]) for c in result["claims"]]
+        self.rows["classification_signals"] += [
+            (*ids, s["id"], s["kind"], s["strength"], s["text"], s["field"]) for s in result["origin_signals"]]
+        self.rows["classification_entity_matches"] += [
+            (*ids, e["entity_id"], e["name"], e["source"], e["field"], e["text"], e["matched_name"], e["score"],
+             e["method"], e["evidence"], e["sanctioned"], e["un_reference"], e["ofac_ent_num"])
+            for e in result["entities"]]
+
+    def write(self, con: duckdb.DuckDBPyConnection) -> None:
+        columns = {
+            "listing_classifications": CLASSIFICATION_COLUMNS, "classification_claims": CLAIM_COLUMNS,
+            "classification_signals": SIGNAL_COLUMNS, "classification_entity_matches": ENTITY_COLUMNS,
+            "observation_classifications": OBSERVATION_COLUMNS,
+        }
+        for table, rows in self.rows.items():
+            if not rows:
+                continue
+            schema = _arrow_schema(con, table, columns[table])
+            frame = pa.Table.from_pylist([dict(zip(columns[table], r, strict=True)) for r in rows], schema=schema)
+            con.register("classification_batch", frame)
+            try:
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM classification_batch")
+            finally:
+                con.unregister("classification_batch")
+
+
+def _arrow_schema(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> pa.Schema:
+    """The Arrow schema of ``columns`` of ``table`` (so empty or all-NULL columns keep their type)."""
+    empty = con.sql(f"SELECT {', '.join(columns)} FROM {table} LIMIT 0").to_arrow_table()
+    return empty.schema
+
+
+def update_classifications(con: duckdb.DuckDBPyConnection, run_id: str, classifier: Classifier | None = None) -> int:
+    """Classify the run's listings per text version not classified before; returns how many were classified.
+
+    ``con`` is already inside the ingest transaction: this function neither begins nor commits.
+    Re-running it for the same run adds nothing. Rows are appended per table in one statement.
+    """
+    if classifier is None:
+        classifier = Classifier(sanctioned_parties=load_sanctioned_parties(con))
+    done = _classified_keys(con, run_id)
+    seen_observations = set(con.execute(
+        "SELECT marketplace, product_id, observed_at FROM observation_classifications WHERE run_id = ?", [run_id]
+    ).fetchall())
+    batch = _Batch()
+    classified = 0
+    for listing in _run_listings(con, run_id):
+        key = text_key(listing)
+        ids = (listing["marketplace"], listing["product_id"], key)
+        if ids not in done:
+            batch.add_classification(listing, key, classifier.classify(listing))
+            done.add(ids)
+            classified += 1
+        observation = (listing["marketplace"], listing["product_id"], listing["observed_at"])
+        if observation not in seen_observations:
+            batch.rows["observation_classifications"].append((run_id, *observation, key))
+            seen_observations.add(observation)
+    batch.write(con)
+    return classified
+
+
+CLASSIFICATION_TABLES = ("observation_classifications", "classification_claims", "classification_signals",
+                         "classification_entity_matches", "listing_classifications")
+
+
+def rebuild_classifications(con: duckdb.DuckDBPyConnection, classifier: Classifier | None = None) -> dict[str, int]:
+    """Classify the whole history again with the current rules and imported lists (after a data edit or a
+    sanctions import, or for a database ingested before classification existed). Runs in one transaction;
+    returns the number of runs and text versions classified."""
+    if classifier is None:
+        classifier = Classifier(sanctioned_parties=load_sanctioned_parties(con))
+    runs = [r[0] for r in con.execute("SELECT run_id FROM crawl_runs ORDER BY started_at, run_id").fetchall()]
+    con.execute("BEGIN")
+    try:
+        for table in CLASSIFICATION_TABLES:
+            con.execute(f"DELETE FROM {table}")
+        classified = sum(update_classifications(con, run_id, classifier) for run_id in runs)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return {"runs": len(runs), "text_versions": classified}
+
+
+def classify_ingested_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """The post-ingest hook (``storage.database.POST_INGEST_HOOKS``)."""
+    count = update_classifications(con, run_id)
+    log.info("classified %d new text version(s) of run %s", count, run_id)

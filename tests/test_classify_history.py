@@ -1,0 +1,151 @@
+"""Classifications over time in DuckDB: runs staged and ingested through the real path (RunStager ->
+Database.ingest_pending), classified by the post-ingest hook, read back through the analysts' views
+(listing_verdicts, current_verdicts, listing_claims, listing_origin_signals, entity_matches, current_listings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from marketplace_spiders.classify.history import rebuild_classifications, update_classifications
+from marketplace_spiders.items import FetchRecord, ListingContent, ListingObservation, SearchHit, SellerObservation
+from marketplace_spiders.pages.description import description_hash
+from marketplace_spiders.storage.database import Database, staging_root_for
+from marketplace_spiders.storage.staging import RunStager
+
+T0 = datetime(2026, 3, 2, 9, 0)
+MP = "wildberries"
+
+
+@dataclass
+class Seen:
+    """A listing as one run saw it; ``description`` None means the run did not refetch the content."""
+
+    title: str
+    description: str | None = None
+    country: str | None = None
+    seller_id: str = "s1"
+    characteristics: dict[str, str] = field(default_factory=dict)
+
+
+class Timeline:
+    def __init__(self, db_path: Path):
+        self.db_path = db_path
+        self.runs = 0
+
+    def at(self, run: int) -> datetime:
+        return T0 + timedelta(days=7 * (run - 1), minutes=5)
+
+    def run(self, listings: dict[str, Seen], sellers: tuple[SellerObservation, ...] = (), status: str = "ok") -> str:
+        self.runs += 1
+        run_id = f"run-{self.runs}"
+        seen = self.at(self.runs)
+        stager = RunStager(staging_root_for(self.db_path), run_id)
+        stager.add_item(FetchRecord(MP, "https://search", "search", "ok", term="t", product_ids=list(listings),
+                                    fetched_at=seen))
+        for position, (pid, item) in enumerate(listings.items(), 1):
+            stager.add_item(SearchHit(MP, "t", 1, position, pid, observed_at=seen))
+            digest = None
+            if item.description is not None:
+                digest = description_hash(item.description, item.characteristics)
+                stager.add_item(ListingContent(MP, pid, title=item.title, description=item.description,
+                                               characteristics=item.characteristics,
+                                               country_of_origin=item.country, description_hash=digest))
+            stager.add_item(ListingObservation(MP, pid, f"https://wb/{pid}", "listed", title=item.title,
+                                               seller_id=item.seller_id, seller_name="shop", price=Decimal("7000"),
+                                               in_stock=True, country_of_origin=item.country,
+                                               description_hash=digest, observed_at=seen))
+        for seller in sellers:
+            seller.observed_at = seen
+            stager.add_item(seller)
+        stager.finish({"run_id": run_id, "marketplace": MP, "started_at": (seen - timedelta(minutes=5)).isoformat(),
+                       "finished_at": (seen + timedelta(minutes=20)).isoformat(), "status": status})
+        Database(self.db_path).ingest_pending(staging_root_for(self.db_path))
+        return run_id
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with Database(self.db_path).session() as con:
+            return con.execute(sql, params or []).fetchall()
+
+KUMDANG = "Кымдан-2 ампулы 10 шт"
+PLAIN_TEXT = "Женьшеневый напиток в ампулах по 2 мл."
+CANCER_TEXT = "Женьшеневый напиток в ампулах по 2 мл. Помогает при онкологических заболеваниях."
+
+
+@pytest.fixture
+def timeline(tmp_path: Path) -> Timeline:
+    return Timeline(tmp_path / "classified.duckdb")
+
+
+def test_claim_first_seen_is_the_run_whose_description_started_claiming(timeline: Timeline) -> None:
+    timeline.run({"1": Seen(KUMDANG, PLAIN_TEXT, "КНДР")})
+    timeline.run({"1": Seen(KUMDANG, CANCER_TEXT, "КНДР")})
+    timeline.run({"1": Seen(KUMDANG, None, "КНДР")})  # content not refetched: the last description carries on
+    rows = timeline.query("SELECT category, matched_text, first_seen, last_seen, first_run_id, last_run_id, "
+                          "observations, is_current, illegal_for_bad FROM listing_claims "
+                          "WHERE product_id = '1' AND category = 'cancer'")
+    assert rows == [("cancer", "онкологических", timeline.at(2), timeline.at(3), "run-2", "run-3", 2, True, True)]
+    # the injectable-form claim ("ампул…") was there from the first run on
+    injectable = timeline.query("SELECT min(first_seen) FROM listing_claims WHERE category = 'injectable_form'")
+    assert injectable == [(timeline.at(1),)]
+
+
+def test_strong_listings_today_and_verdict_history(timeline: Timeline) -> None:
+    timeline.run({"1": Seen("Женьшень корень 30 г", "Корень женьшеня.", "Корея"),
+                  "2": Seen("Красный женьшень экстракт", "Экстракт.", "Корея, Республика")})
+    timeline.run({"1": Seen("Кымдан-2 ампулы", "Ампулы женьшеня из Пхеньяна.", "КНДР"),
+                  "2": Seen("Красный женьшень экстракт", None, "Корея, Республика")})
+    verdicts = timeline.query("SELECT product_id, verdict, first_run_id, last_run_id, is_current "
+                              "FROM listing_verdicts ORDER BY product_id, first_seen")
+    assert verdicts == [("1", "unrelated", "run-1", "run-1", False), ("1", "strong", "run-2", "run-2", True),
+                        ("2", "unrelated", "run-1", "run-2", True)]
+    current = timeline.query("SELECT product_id, verdict, verdict_products FROM current_listings ORDER BY 1")
+    assert current == [("1", "strong", ["kumdang-2"]), ("2", "unrelated", [])]
+    strong_today = timeline.query(
+        "SELECT product_id, verdict_first_seen FROM current_verdicts WHERE verdict = 'strong'")
+    assert strong_today == [("1", timeline.at(2))]
+    signals = timeline.query("SELECT signal_id, matched_text, first_seen FROM listing_origin_signals "
+                             "WHERE product_id = '1' ORDER BY signal_id")
+    assert ("country_field_dprk", "КНДР", timeline.at(2)) in signals
+    assert any(s[0] == "text_pyongyang" and s[1] == "Пхеньяна" for s in signals)
+
+
+def test_entity_match_from_seller_legal_identity(timeline: Timeline) -> None:
+    seller = SellerObservation(MP, "s9", name="Женьшень Маркет", legal_name="Korea Pugang Trading Corporation",
+                               inn="7700000000")
+    timeline.run({"5": Seen("Капсулы с женьшенем 60 шт", "Капсулы.", None, seller_id="s9")}, sellers=(seller,))
+    rows = timeline.query("SELECT entity_id, field, matched_text, score, method, un_reference, ofac_ent_num, "
+                          "first_seen FROM entity_matches WHERE product_id = '5' AND field = 'seller_legal_name'")
+    assert len(rows) == 1
+    entity_id, fld, text, score, method, un_ref, ofac, first_seen = rows[0]
+    assert (fld, text, un_ref, ofac, first_seen) == ("seller_legal_name", "Korea Pugang Trading Corporation",
+                                                     "KPe.038", "9524", timeline.at(1))
+    assert score >= 93 and method in ("exact", "fuzzy")
+    assert timeline.query("SELECT verdict FROM current_verdicts WHERE product_id = '5'") == [("strong",)]
+
+
+def test_a_text_version_is_classified_once(timeline: Timeline) -> None:
+    timeline.run({"1": Seen(KUMDANG, PLAIN_TEXT, "КНДР")})
+    timeline.run({"1": Seen(KUMDANG, None, "КНДР")})
+    timeline.run({"1": Seen(KUMDANG, PLAIN_TEXT, "КНДР")})
+    assert timeline.query("SELECT count(*) FROM listing_classifications") == [(1,)]
+    assert timeline.query("SELECT count(*) FROM observation_classifications") == [(3,)]
+    with Database(timeline.db_path).session() as con:
+        assert update_classifications(con, "run-3") == 0  # running the hook again adds nothing
+        assert con.execute("SELECT count(*) FROM observation_classifications").fetchone() == (3,)
+
+
+def test_rebuild_gives_the_same_history(timeline: Timeline) -> None:
+    timeline.run({"1": Seen(KUMDANG, PLAIN_TEXT, "КНДР"), "2": Seen("Чай улун", "Чай.", "Китай")})
+    timeline.run({"1": Seen(KUMDANG, CANCER_TEXT, "КНДР")})
+    sql = ("SELECT marketplace, product_id, category, matched_text, first_seen, last_seen FROM listing_claims "
+           "UNION ALL SELECT marketplace, product_id, verdict, NULL, first_seen, last_seen FROM listing_verdicts "
+           "ORDER BY ALL")
+    before = timeline.query(sql)
+    with Database(timeline.db_path).session() as con:
+        assert rebuild_classifications(con) == {"runs": 2, "text_versions": 3}
+    assert timeline.query(sql) == before
