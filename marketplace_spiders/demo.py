@@ -48,6 +48,11 @@ def print_summary(db: Path) -> None:
         print(f"\nDatabase {db}")
         for figure, value in rows:
             print(f"  {figure:<32} {value}")
+        print("\nListings: verdict, products, status, title, claims of the latest text (! = illegal for a БАД):")
+        listings = resources.files("analysis").joinpath("sql/demo/listings.sql").read_text("utf-8")
+        for marketplace, product_id, verdict, products, status, title, claims in con.execute(listings).fetchall():
+            print(f"  {verdict:<9} {marketplace:<13} {product_id:<12} {products or '-':<20} {status:<12} "
+                  f"{title}  [{claims}]")
         print("\nRuns:")
         for row in con.execute(
             "SELECT run_id, status, coalesce(status_reasons, '') FROM crawl_runs ORDER BY started_at"

@@ -19,16 +19,22 @@ HEADING = "## Example queries"
 BLOCK_LABEL = re.compile(r"\*\*(?P<label>[^.*\s]+)[.\s]")
 
 EXPECTED_COLUMNS = {
-    "1": ["marketplace", "status", "listings"],
+    "1": ["marketplace", "verdict", "status", "listings", "products"],
     "1b": ["marketplace", "week", "listed"],
     "2": ["entity_key", "inn", "ogrn", "legal_names", "storefronts", "storefront_names", "marketplaces", "listings"],
     "2b": ["marketplace", "product_id", "title", "seller_name", "seller_legal_name", "seller_inn", "seller_ogrn"],
-    "3": ["marketplace", "product_id", "title", "brand", "manufacturer", "seller_name", "seller_legal_name"],
+    "3": ["marketplace", "product_id", "title", "field", "matched_text", "entity_name", "source", "score", "method",
+          "un_reference", "ofac_ent_num", "first_seen", "last_seen"],
+    "3b": ["subject_type", "marketplace", "seller_id", "subject_value", "list_source", "source_id", "entity_name",
+           "score", "programs", "un_reference"],
     "4": ["marketplace", "seller", "listings", "min_price", "median_price", "max_price", "price_stddev",
           "vs_7000_benchmark"],
     "4b": ["marketplace", "product_id", "title", "old_price", "new_price", "change_rel", "old_observed_at",
            "new_observed_at"],
-    "5/7": ["marketplace", "category", "listings", "sellers"],
+    "5": ["category", "illegal_for_bad", "listings", "sellers", "wordings"],
+    "5b": ["marketplace", "product_id", "matched_text", "first_seen", "first_run_id", "last_seen", "is_current"],
+    "5c": ["marketplace", "product_id", "title", "status", "product_ids", "verdict_first_seen", "reasons"],
+    "7": ["marketplace", "category", "listings", "sellers"],
     "6": ["marketplace", "category", "country_of_origin", "listings"],
     "8": ["marketplace", "product_id", "title", "first_seen", "vanished_confirmed_at", "vanished_in_run",
           "came_back_as"],
@@ -99,8 +105,9 @@ def run_example(db: Path, label: str) -> list[tuple]:
 
 
 def test_listed_now(db: Path) -> None:
-    assert run_example(db, "1") == [("wildberries", "available", 1), ("wildberries", "gone", 1),
-                                    ("wildberries", "out_of_stock", 1)]
+    assert run_example(db, "1") == [("wildberries", "strong", "available", 1, ["kumdang-2"]),
+                                    ("wildberries", "strong", "gone", 1, ["royal-blood-fresh"]),
+                                    ("wildberries", "strong", "out_of_stock", 1, ["kumdang-2"])]
 
 
 def test_one_entity_behind_two_storefronts(db: Path) -> None:
@@ -110,7 +117,15 @@ def test_one_entity_behind_two_storefronts(db: Path) -> None:
 
 
 def test_sanctioned_alias_match(db: Path) -> None:
-    assert [(r[1], r[6]) for r in run_example(db, "3")] == [("3", "ООО «Пуган Трейд»")]
+    rows = run_example(db, "3")
+    assert [(r[1], r[3], r[4], r[5], r[9], r[10]) for r in rows] == [
+        ("3", "seller_legal_name", "Пуган", "Korea Pugang Trading Corporation", "KPe.038", "9524")]
+
+
+def test_claims_and_strong_matches(db: Path) -> None:
+    assert run_example(db, "5") == [("injectable_form", True, 2, ["ООО «Восточный Бальзам»"], ["ампулы"])]
+    assert [(r[1], r[3], r[4]) for r in run_example(db, "5c")] == [
+        ("1", "available", ["kumdang-2"]), ("2", "out_of_stock", ["kumdang-2"]), ("3", "gone", ["royal-blood-fresh"])]
 
 
 def test_kumdang_prices_per_legal_entity(db: Path) -> None:

@@ -84,12 +84,19 @@ class ProductHit:
     match: Match
 
 
+# A seller's legal name says who sells, not what is sold ("ООО «Восточный Бальзам»" sells no balm per se).
+PRODUCT_FIELDS = tuple(f for f in TEXT_FIELDS if f != "seller_legal_name")
+
+
 def find_products(rules: Rules, fields: dict[str, NormalizedText]) -> list[ProductHit]:
-    """Every product variant found; a generic hit inside a specific one ("кымдан" in "кымдан-2") is dropped."""
+    """Every product variant found (not in the seller's legal name); a generic hit inside a specific one
+    ("кымдан" in "кымдан-2") is dropped."""
     hits = []
     for product in rules.products:
         for specificity, pattern in product.patterns.items():
             for name, text in fields.items():
+                if name not in PRODUCT_FIELDS:
+                    continue
                 hits.extend(ProductHit(product, specificity, m) for m in find_all(pattern, name, text))
     return _drop_contained(hits, key=lambda h: h.match)
 
