@@ -4,6 +4,8 @@ Database.ingest_pending), classified by the post-ingest hook, read back through 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -149,3 +151,19 @@ def test_rebuild_gives_the_same_history(timeline: Timeline) -> None:
     with Database(timeline.db_path).session() as con:
         assert rebuild_classifications(con) == {"runs": 2, "text_versions": 3}
     assert timeline.query(sql) == before
+
+
+def test_import_sanctions_then_history_matches_the_list(timeline: Timeline) -> None:
+    seller = SellerObservation(MP, "s7", name="Авиа", legal_name="Aerocaribbean Airlines")
+    timeline.run({"7": Seen("Женьшень в капсулах", "Капсулы.", None, seller_id="s7")}, sellers=(seller,))
+    sql = "SELECT source, entity_id, sanctioned, first_seen FROM entity_matches WHERE product_id = '7'"
+    assert timeline.query(sql) == []
+    sdn = Path(__file__).resolve().parents[1] / "fixtures" / "classify" / "sanctions" / "sdn.csv"
+    done = subprocess.run([str(Path(sys.executable).with_name("scrapy")), "import_sanctions", str(sdn),
+                           "--db", str(timeline.db_path)], cwd=sdn.parents[3], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "entity_matches now include this list" in done.stdout
+    assert timeline.query(sql) == [("ofac_sdn", "ofac_sdn:36", True, timeline.at(1))]
+    # a non-DPRK sanctions entry is recorded but is not evidence of DPRK origin
+    assert timeline.query("SELECT verdict FROM current_verdicts WHERE product_id = '7'") == [("unrelated",)]

@@ -2,6 +2,7 @@
 
     .venv/bin/scrapy classify < listings.jsonl > classified.jsonl
     .venv/bin/scrapy classify --db data/marketplace.duckdb < listings.jsonl   # also match imported sanctions lists
+    .venv/bin/scrapy classify --db data/marketplace.duckdb --rebuild          # classify the stored history again
 
 Input fields (any may be missing): marketplace, product_id, title, description, characteristics (object
 name -> value, or a string), country_of_origin, manufacturer, brand, seller_legal_name, seller_inn, seller_ogrn.
@@ -20,8 +21,10 @@ from pathlib import Path
 from typing import TextIO
 
 from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
 
 from marketplace_spiders.classify.engine import Classifier
+from marketplace_spiders.classify.history import rebuild_classifications
 from marketplace_spiders.classify.sanctions import load_sanctioned_parties
 from marketplace_spiders.storage.database import Database
 
@@ -67,7 +70,17 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--db", dest="db", default=None,
                             help="DuckDB file whose imported sanctions lists are matched too")
+        parser.add_argument("--rebuild", action="store_true",
+                            help="classify the whole history in --db again with the current rules (after a data edit)"
+                                 " instead of reading stdin")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if opts.rebuild:
+            if not opts.db or not Path(opts.db).exists():
+                raise UsageError("--rebuild needs --db with an existing database")
+            with Database(opts.db).session() as con:
+                done = rebuild_classifications(con)
+            print(f"classified {done['text_versions']} text version(s) of {done['runs']} run(s) in {opts.db}")
+            return
         classifier = classifier_for(opts.db)
         classify_lines(sys.stdin, sys.stdout, classifier)

@@ -17,6 +17,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from marketplace_spiders.classify.history import rebuild_classifications
 from marketplace_spiders.classify.sanctions import FORMATS, UnknownFormat, detect_format, import_list
 from marketplace_spiders.storage.database import Database
 
@@ -36,6 +37,8 @@ class Command(ScrapyCommand):
         parser.add_argument("--format", dest="list_format", choices=FORMATS, default=None,
                             help="list format (default: detected from the file)")
         parser.add_argument("--db", dest="db", default=None, help="DuckDB file (default: the DUCKDB_PATH setting)")
+        parser.add_argument("--no-reclassify", dest="reclassify", action="store_false",
+                            help="do not classify the stored history again with the new list (entity_matches)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args or len(args) > 2:
@@ -57,6 +60,10 @@ class Command(ScrapyCommand):
         database = Database(db_path, lock_timeout=self.settings.getfloat("DUCKDB_LOCK_TIMEOUT", 60.0))
         with database.session() as con:
             summary = import_list(con, path, list_format, alt_path)
+            rebuilt = rebuild_classifications(con) if opts.reclassify else None
         print(f"imported {summary['entities']} entries ({summary['aliases']} aliases, {summary['dprk_related']} "
               f"DPRK-related) from {path} as {summary['list_source']} ({summary['format']}) into {db_path}; "
               f"{summary['matches']} known seller/manufacturer/brand match(es) in sanctions_matches")
+        if rebuilt is not None:
+            print(f"classified {rebuilt['text_versions']} text version(s) of {rebuilt['runs']} run(s) again: "
+                  "entity_matches now include this list")
