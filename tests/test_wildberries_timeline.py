@@ -140,3 +140,18 @@ def test_the_demo_report_matches_sql(demo_run, db):
     vanished = pd.read_parquet(report_dir / "vanished_listings.parquet")
     assert set(vanished["product_id"].astype(str)) == {r[0] for r in rows(
         db, "SELECT product_id FROM current_listings WHERE status = 'gone'")}
+
+
+def test_demo_verdicts_and_claims_over_time(demo_run, db, capsys):
+    verdicts = dict(rows(db, "SELECT product_id, verdict FROM current_listings WHERE marketplace = 'wildberries'"))
+    assert verdicts == {"201111001": "strong", "201111002": "strong", "201111003": "strong", "201111004": "strong",
+                        "201111005": "unrelated"}  # 005: South Korean red ginseng («Корея, Республика»)
+    # the third recorded run's description of 201111001 added an anti-tumour claim
+    assert rows(db, "SELECT matched_text, strftime(first_seen, '%Y-%m-%d'), is_current FROM listing_claims "
+                    "WHERE product_id = '201111001' AND category = 'cancer'") == [
+        ("Противоопухолевое", "2026-11-15", True)]
+    demo.print_summary(demo_run[0])
+    out = capsys.readouterr().out
+    assert "listings verdict strong" in out
+    line = next(x for x in out.splitlines() if "201111001" in x)
+    assert line.split()[0] == "strong" and "cancer!" in line and "kumdang-2" in line
