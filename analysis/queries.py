@@ -17,12 +17,14 @@ ANALYSIS_VIEWS = (
     "listing_keys",
     "listing_states",
     "listing_run_checks",
-    "current_listings",
-    "price_changes",
-    "availability_spells",
+    "current_listings_live",
+    "price_changes_live",
+    "availability_spells_live",
     "seller_activity",
     "run_coverage",
 )
+# Views materialised as tables at every ingest (storage/queries/refresh_analysis.sql).
+MATERIALISED = ("current_listings", "price_changes", "availability_spells")
 
 
 def sql_text(name: str) -> str:
@@ -49,13 +51,11 @@ def run_file(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) 
     return run_sql(con, sql_text(name), params)
 
 
-def relation_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    rows = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE table_name = $name AND NOT internal "
-        "UNION ALL SELECT view_name FROM duckdb_views() WHERE view_name = $name AND NOT internal",
-        {"name": name},
-    ).fetchall()
-    return bool(rows)
+def relation_exists(con: duckdb.DuckDBPyConnection, name: str, tables_only: bool = False) -> bool:
+    sql = "SELECT table_name FROM duckdb_tables() WHERE table_name = $name AND NOT internal"
+    if not tables_only:
+        sql += " UNION ALL SELECT view_name FROM duckdb_views() WHERE view_name = $name AND NOT internal"
+    return bool(con.execute(sql, {"name": name}).fetchall())
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
@@ -69,12 +69,13 @@ def _identifier(name: str) -> str:
 
 
 def ensure_analysis_views(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Create missing analysis views as TEMP views (for a read-only database last written before the
-    views existed). Returns the names created."""
+    """Create missing analysis views as TEMP views, and TEMP views over the *_live views for missing
+    materialised tables (for a read-only database last written before they existed). Returns the names
+    created."""
     created = []
     views = resources.files("marketplace_spiders.storage") / "views"
     files = sorted(p for p in views.iterdir() if p.name.endswith(".sql"))
-    if all(relation_exists(con, v) for v in ANALYSIS_VIEWS):
+    if all(relation_exists(con, v) for v in ANALYSIS_VIEWS + MATERIALISED):
         return created
     for path in files:
         sql = path.read_text("utf-8")
@@ -83,4 +84,8 @@ def ensure_analysis_views(con: duckdb.DuckDBPyConnection) -> list[str]:
         temp_sql = sql.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW", 1)
         con.execute(temp_sql).fetchall()
         created.append(path.name)
+    for name in MATERIALISED:
+        if not relation_exists(con, name):
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_live").fetchall()
+            created.append(name)
     return created

@@ -26,7 +26,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from analysis import plots
-from analysis.queries import ensure_analysis_views, run_file, run_sql, sql_text
+from analysis.queries import ensure_analysis_views, relation_exists, run_file, run_sql, sql_text
 from marketplace_spiders.watchlist import Watchlist
 
 HTML_ROWS = 100  # rows of each table shown in the report; the CSV/Parquet files hold all of them
@@ -90,10 +90,11 @@ def _export(out: Path, name: str, table: pa.Table) -> pd.DataFrame:
 
 
 def build(con: duckdb.DuckDBPyConnection, out: Path, params: dict[str, Any], product: str | None) -> Report:
-    if not ensure_analysis_views(con):
-        # One snapshot per report: a temp table shadows the view for this connection, so the queries
-        # below that read current_listings do not each recompute it.
-        con.execute("CREATE TEMP TABLE current_listings AS SELECT * FROM main.current_listings").fetchall()
+    if ensure_analysis_views(con) and not relation_exists(con, "current_listings", tables_only=True):
+        # An old database without the materialised table: one snapshot per report, so the queries below
+        # that read current_listings do not each recompute it.
+        con.execute("CREATE TEMP TABLE current_listings_snapshot AS SELECT * FROM current_listings").fetchall()
+        con.execute("CREATE OR REPLACE TEMP VIEW current_listings AS SELECT * FROM current_listings_snapshot")
     params = {**params, **watch_parameters(product, Watchlist.load()), "limit": TOP_SELLERS}
     run_sql(con, "CREATE OR REPLACE TEMP TABLE report_listings AS " + sql_text("report_listings"), params)
     report = Report(

@@ -272,9 +272,39 @@ def test_run_coverage_reports_terms_and_listings(history: HistoryBuilder) -> Non
 def test_views_exist_after_migration(tmp_path: Path) -> None:
     with Database(tmp_path / "empty.duckdb").session() as con:
         names = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
-        assert {"current_listings", "price_changes", "availability_spells", "seller_activity",
+        assert {"current_listings_live", "price_changes_live", "availability_spells_live", "seller_activity",
                 "run_coverage"} <= names
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT internal").fetchall()}
+        assert {"current_listings", "price_changes", "availability_spells"} <= tables
         assert con.execute("SELECT count(*) FROM availability_spells").fetchone() == (0,)
     # a read-only connection sees the same views
     with duckdb.connect(str(tmp_path / "empty.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM current_listings").fetchone() == (0,)
+
+
+def test_materialised_tables_equal_their_live_views_after_every_ingest(history: HistoryBuilder) -> None:
+    plan = [
+        dict(listed={"1": Listed("7000"), "2": Listed("500")}),
+        dict(status="degraded", terms={TERM: "blocked"}, revisit_blocked=["1", "2"]),
+        dict(listed={"1": Listed("7100", in_stock=False)}, not_found=["2"]),
+        dict(status="failed", terms={TERM: "failed"}),
+        dict(listed={"1": Listed("7100"), "2": Listed("450")}),
+    ]
+    for kwargs in plan:
+        history.run(**kwargs)
+        for name in ("current_listings", "price_changes", "availability_spells"):
+            live = history.query(f"SELECT * FROM {name}_live ORDER BY ALL")
+            assert history.query(f"SELECT * FROM {name} ORDER BY ALL") == live, name
+    assert history.query("SELECT count(*) FROM price_changes") == [(2,)]  # 7000→7100, 500→450 across «gone»
+
+
+def test_a_database_with_the_old_views_gets_the_tables(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    with Database(path).session() as con:
+        for name in ("current_listings", "price_changes", "availability_spells"):
+            con.execute(f"DROP TABLE {name}")
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_live")
+    with Database(path).session() as con:
+        kinds = con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name IN "
+                            "('current_listings', 'price_changes', 'availability_spells')").fetchall()
+        assert len(kinds) == 3

@@ -22,6 +22,7 @@ import pyarrow as pa
 from marketplace_spiders.classify.engine import Classifier
 from marketplace_spiders.classify.rules import GENERIC
 from marketplace_spiders.classify.sanctions import load_sanctioned_parties
+from marketplace_spiders.storage.database import refresh_analysis
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,7 @@ def rebuild_classifications(con: duckdb.DuckDBPyConnection, classifier: Classifi
         for table in CLASSIFICATION_TABLES:
             con.execute(f"DELETE FROM {table}")
         classified = sum(update_classifications(con, run_id, classifier) for run_id in runs)
+        refresh_analysis(con)  # current_listings carries the verdicts
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

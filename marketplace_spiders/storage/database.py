@@ -40,9 +40,34 @@ def _classify_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     classify_ingested_run(con, run_id)
 
 
+# The analysis views materialised as tables (storage/queries/refresh_analysis.sql; the *_live views
+# compute the same rows).
+MATERIALISED_VIEWS = ("current_listings", "price_changes", "availability_spells")
+
+
+def refresh_analysis(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> None:
+    """Rebuild the materialised analysis tables from their *_live views (inside the caller's transaction).
+
+    A database written before they were tables has views of these names: those are dropped first."""
+    for name in MATERIALISED_VIEWS:
+        if con.execute("SELECT 1 FROM duckdb_views() WHERE view_name = ? AND NOT internal AND NOT temporary",
+                       [name]).fetchone():
+            con.execute(f"DROP VIEW {name}")
+    sql = resources.files(SCHEMA_PACKAGE).joinpath("queries/refresh_analysis.sql").read_text("utf-8")
+    for statement in _statements(sql):
+        con.execute(statement)
+
+
+def _materialised_tables_missing(con: duckdb.DuckDBPyConnection) -> bool:
+    found = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND NOT temporary").fetchall()}
+    return not set(MATERIALISED_VIEWS) <= found
+
+
 # Hooks run inside the ingest transaction after a run's rows are in: classification of the run's listings
-# (claims, origin signals, entity matches, verdict per text version; marketplace_spiders.classify.history).
-POST_INGEST_HOOKS: list = [_classify_run]
+# (claims, origin signals, entity matches, verdict per text version; marketplace_spiders.classify.history),
+# then the refresh of the materialised analysis tables (which read the verdicts).
+POST_INGEST_HOOKS: list = [_classify_run, refresh_analysis]
 
 
 class DatabaseLocked(RuntimeError):
@@ -102,7 +127,8 @@ class Database:
     # -- schema ------------------------------------------------------------------------
     @staticmethod
     def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-        """Apply schema files not applied yet (in name order), then (re)create all views."""
+        """Apply schema files not applied yet (in name order), then (re)create all views, and build the
+        materialised analysis tables when they do not exist yet."""
         con.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(name VARCHAR PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
@@ -123,6 +149,14 @@ class Database:
             applied.append(name)
         for _name, sql in _sql_files("views"):
             con.execute(sql)
+        if _materialised_tables_missing(con):
+            con.execute("BEGIN")
+            try:
+                refresh_analysis(con)
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
         return applied
 
     # -- reads for crawls --------------------------------------------------------------

@@ -21,7 +21,7 @@
 --   verdict                   strong | possible | unrelated: the classification of the listing's latest
 --                             classified text version (current_verdicts); NULL if never classified
 --   verdict_products          products.toml ids matched in that text version
-CREATE OR REPLACE VIEW current_listings AS
+CREATE OR REPLACE VIEW current_listings_live AS
 WITH latest_runs AS (
     SELECT run_id, marketplace, run_seq, status
     FROM crawl_run_sequence

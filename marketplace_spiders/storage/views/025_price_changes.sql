@@ -13,7 +13,7 @@
 --   old_observed_at           UTC time of the observation with old_price
 --   new_observed_at           UTC time of the observation with new_price
 --   old_run_id, new_run_id    the runs of those observations
-CREATE OR REPLACE VIEW price_changes AS
+CREATE OR REPLACE VIEW price_changes_live AS
 WITH priced AS (
     SELECT marketplace, product_id, listing_key, run_id, run_seq, observed_at, seller_id, currency, price
     FROM listing_states

@@ -13,7 +13,7 @@
 --   first_run_id, last_run_id runs of the first and last confirmation
 --   next_state                state of the following spell (NULL while this is the latest spell)
 --   next_started_at           first confirmation of the following spell (NULL for the latest spell)
-CREATE OR REPLACE VIEW availability_spells AS
+CREATE OR REPLACE VIEW availability_spells_live AS
 WITH states AS (
     SELECT listing_key, marketplace, run_seq, observed_at, state
     FROM listing_states
