@@ -58,6 +58,7 @@ def classifier_for(db_path: str | None) -> Classifier:
 
 class Command(ScrapyCommand):
     requires_project = True
+    requires_crawler_process = False  # no crawl: no reactor, no Scrapy start-up banner on stderr
     default_settings = {"LOG_LEVEL": "WARNING"}
 
     def syntax(self) -> str:

@@ -24,6 +24,7 @@ from marketplace_spiders.storage.database import Database
 
 class Command(ScrapyCommand):
     requires_project = True
+    requires_crawler_process = False  # no crawl: no reactor, no Scrapy start-up banner on stderr
     default_settings = {"LOG_LEVEL": "WARNING"}
 
     def syntax(self) -> str:
