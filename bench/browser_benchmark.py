@@ -1,7 +1,13 @@
 """Browser crawl throughput and memory: 200 JavaScript-built product pages from a local server, crawled through
 scrapy-playwright with the real Chromium, 4 pages at a time, with and without in-browser resource blocking.
 
-    .venv/bin/python bench/browser_benchmark.py [--pages 200] [--concurrency 4]
+    .venv/bin/python bench/browser_benchmark.py [--pages 200] [--concurrency 4] [--blocking both|on|off]
+                                                [--set NAME=VALUE ...]
+
+``--set`` passes a Scrapy setting to both crawls, e.g. ``--set BROWSER_PAGE_REUSE=False`` for a new page per
+request (what scrapy-playwright does without marketplace_spiders.browser.BrowserPagePool) or
+``--set BROWSER_PAGE_MAX_USES=50``. Politeness settings of the project (delay, AutoThrottle, one request per
+host) are lifted on the command line, as a benchmark of the browser path.
 
 Prints pages/s and the memory of the crawl (PSS of the Scrapy process plus every Chromium process under it,
 from /proc/<pid>/smaps_rollup; RSS summed too), sampled every 0.5 s: peak, and at page 50 vs page 200.
@@ -44,19 +50,18 @@ class Bench(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings):
         super().update_settings(settings)
-        block = settings.getbool("BROWSER_BLOCK_RESOURCES")
-        conf = {"BROWSER_BLOCK_RESOURCES": block, "BROWSER_MAX_PAGES_PER_CONTEXT": settings.getint("CONC")}
-        settings.setdict({**browser_settings(conf), "ITEM_PIPELINES": {}}, priority="spider")
+        settings.setdict({**browser_settings(settings), "ITEM_PIPELINES": {}}, priority="spider")
 
     async def start(self):
-        block = self.settings.getbool("BROWSER_BLOCK_RESOURCES")
         for n in range(1, int(self.pages) + 1):
-            yield scrapy.Request(f"{self.base}/product/{n}", meta=browser_request_meta("h1.title", block=block))
+            # the wait proves the content exists: h1.title is only created by the page's script
+            meta = browser_request_meta("h1.title", config=self.settings)
+            yield scrapy.Request(f"{self.base}/product/{n}", meta=meta)
 
     def parse(self, response):
-        self.crawler.stats.inc_value("bench/pages")
-        print("PAGE_DONE", flush=True)
-        yield {"title": response.css("h1.title::text").get()}
+        title = response.css("h1.title::text").get()
+        print("PAGE_DONE" if title else "PAGE_EMPTY", flush=True)  # only pages with their content count
+        yield {"title": title}
 """
 
 
@@ -82,11 +87,22 @@ class Site(BaseHTTPRequestHandler):
         pass
 
 
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A page navigating away cancels its media downloads (blocking off): a broken pipe is no error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def tree(pid: int) -> list[int]:
-    pids = [pid]
-    for child in Path(f"/proc/{pid}/task").glob("*/children"):
-        for c in child.read_text().split():
-            pids += tree(int(c))
+    pids, children = [pid], []
+    try:
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):
+            children += task.read_text().split()
+    except (FileNotFoundError, ProcessLookupError):  # a process or thread ended while it was read
+        pass
+    for c in children:
+        pids += tree(int(c))
     return pids
 
 
@@ -105,14 +121,15 @@ def memory(pid: int) -> tuple[int, int]:
     return pss, rss
 
 
-def crawl(base: str, pages: int, concurrency: int, block: bool, work: Path) -> dict:
+def crawl(base: str, pages: int, concurrency: int, block: bool, work: Path, extra: list[str]) -> dict:
     spider = work / "bench_spider.py"
     spider.write_text(SPIDER)
+    settings = [f"BROWSER_BLOCK_RESOURCES={block}", f"PLAYWRIGHT_MAX_PAGES_PER_CONTEXT={concurrency}",
+                "LOG_LEVEL=WARNING", f"CONCURRENT_REQUESTS={concurrency}",
+                f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}", "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False",
+                *extra]
     command = [str(Path(sys.executable).with_name("scrapy")), "runspider", str(spider), "-a", f"base={base}",
-               "-a", f"pages={pages}", "-s", f"BROWSER_BLOCK_RESOURCES={block}", "-s", f"CONC={concurrency}",
-               "-s", "LOG_LEVEL=WARNING", "-s", f"CONCURRENT_REQUESTS={concurrency}",
-               "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}", "-s", "DOWNLOAD_DELAY=0",
-               "-s", "AUTOTHROTTLE_ENABLED=False"]
+               "-a", f"pages={pages}", *(a for kv in settings for a in ("-s", kv))]
     Site.media_hits = 0
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -146,13 +163,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--blocking", choices=("both", "on", "off"), default="both")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Scrapy setting for the crawl, e.g. BROWSER_PAGE_REUSE=False")
     args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    server = QuietServer(("127.0.0.1", 0), Site)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     with tempfile.TemporaryDirectory() as work:
-        for block in (False, True):
-            r = crawl(base, args.pages, args.concurrency, block, Path(work))
+        for block in {"both": (False, True), "on": (True,), "off": (False,)}[args.blocking]:
+            r = crawl(base, args.pages, args.concurrency, block, Path(work), args.set)
             mb = 2**20
             print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()}))
             print(f"blocking {'on ' if block else 'off'}: {r['pages']} pages in {r['seconds']:.1f} s = "

@@ -22,6 +22,7 @@ from scrapy.settings import Settings
 from marketplace_spiders.browser import (
     BrowserAddon,
     BrowserMissing,
+    BrowserPagePool,
     browser_request_meta,
     browser_settings,
     ensure_browser,
@@ -91,9 +92,9 @@ class JsShop(scrapy.Spider):
                "held_page_closed": page.is_closed(), "open_pages": len(page.context.pages)}
 
     def closed(self, reason):
-        stats = self.crawler.stats.get_stats()
+        stats = {k: v for k, v in self.crawler.stats.get_stats().items() if k.startswith(("playwright/", "browser/"))}
         with open(self.stats_file, "w") as f:
-            json.dump({"reason": reason, **{k: v for k, v in stats.items() if k.startswith("playwright/")}}, f)
+            json.dump({"reason": reason, **stats}, f)
 """
 
 
@@ -174,13 +175,30 @@ def test_real_browser_extracts_javascript_built_content_with_media_blocked(shop,
     assert all(i["held_page_closed"] for i in held.values())
     assert all(i["open_pages"] == 0 for i in held.values())
     assert stats["reason"] == "finished"
-    # 6 pages opened; the 4 not handed to a callback were closed by scrapy-playwright, 2 by close_page*
-    assert stats["playwright/page_count"] == 6
-    assert stats["playwright/page_count/closed"] == 4
+    # pages are reused (BrowserPagePool): 3 opened for 6 requests. /product/1's page served /product/2,
+    # /product/3 and the held request, whose callback closed it; /missing opened one its errback closed;
+    # /product/3?after opened the last, kept by the pool until the browser closed
+    assert stats["playwright/page_count"] == 3
+    assert stats["browser/page_reused"] == 3
     assert Shop.hits["product"] == 5
     assert Shop.hits["img"] == 0, "images must be blocked inside the browser"
     assert Shop.hits["fonts"] == 0, "fonts must be blocked inside the browser"
     assert Shop.hits["media"] == 0, "media must be blocked inside the browser"
+
+
+@pytest.mark.browser
+def test_a_kept_page_is_replaced_after_its_maximum_uses(shop, tmp_path):
+    result, items, stats = crawl(shop, tmp_path, 3, "-s", "BROWSER_PAGE_MAX_USES=2")
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    rendered = {i["url"].removeprefix(shop): (i["title"], i["price"]) for i in items if "price" in i}
+    assert rendered["/product/2"] == PRODUCTS[2]
+    # /product/1's page served /product/2 and was closed (2 uses); /product/3 opened the page the held request
+    # took; /missing and /product/3?after opened their own
+    assert stats["browser/page_closed_by_pool"] == 1
+    assert stats["browser/page_reused"] == 2
+    assert stats["playwright/page_count"] == 4
+    assert Shop.hits["img"] == Shop.hits["fonts"] == Shop.hits["media"] == 0
 
 
 @pytest.mark.browser
@@ -222,6 +240,14 @@ def test_a_marketplace_crawl_without_its_browser_fails_at_once(spider, tmp_path)
 def test_a_replay_needs_no_browser():
     settings = Settings({"REPLAY_DIR": "recordings/x", "CHROMIUM_PATH": "/nonexistent"})
     BrowserAddon().update_settings(settings)  # no BrowserMissing: a replay never launches Chromium
+    assert BrowserPagePool not in settings.getdict("DOWNLOADER_MIDDLEWARES")
+
+
+@pytest.mark.parametrize(("reuse", "pooled"), [("true", True), ("false", False)])
+def test_page_reuse_is_a_setting(reuse, pooled):
+    settings = Settings({"CHROMIUM_PATH": sys.executable, "BROWSER_PAGE_REUSE": reuse})
+    BrowserAddon().update_settings(settings)
+    assert (BrowserPagePool in settings.getdict("DOWNLOADER_MIDDLEWARES")) is pooled
 
 
 def test_a_configured_chromium_that_does_not_exist_is_reported(tmp_path):
