@@ -237,6 +237,17 @@ def test_a_marketplace_crawl_without_its_browser_fails_at_once(spider, tmp_path)
     assert not (tmp_path / "db.duckdb").exists()
 
 
+def test_crawlall_reports_a_marketplace_whose_browser_is_missing(tmp_path):
+    """The cron command names the run that could not start and exits 1, without a traceback of its own."""
+    missing = str(tmp_path / "no-chromium")
+    result = subprocess.run([SCRAPY, "crawlall", "--only", "ozon", "-s", f"CHROMIUM_PATH={missing}",
+                             "-s", f"DUCKDB_PATH={tmp_path / 'db.duckdb'}"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "crawlall: failed run(s): ozon" in result.stdout
+    assert "BrowserMissing" in result.stderr and "Crawler.stats is not set" not in result.stderr
+
+
 def test_a_replay_needs_no_browser():
     settings = Settings({"REPLAY_DIR": "recordings/x", "CHROMIUM_PATH": "/nonexistent"})
     BrowserAddon().update_settings(settings)  # no BrowserMissing: a replay never launches Chromium
