@@ -14,6 +14,7 @@ from marketplace_spiders.classify.matching import (
     find_signals,
     has_health_context,
     listing_fields,
+    rule_candidates,
 )
 from marketplace_spiders.classify.rules import Rules, default_rules
 from marketplace_spiders.classify.verdict import Evidence, decide
@@ -34,15 +35,16 @@ class Classifier:
 
     def evidence(self, listing: Mapping[str, object]) -> Evidence:
         fields = listing_fields(listing)
-        products = find_products(self.rules, fields)
+        candidates = rule_candidates(self.rules, fields)
+        products = find_products(self.rules, fields, candidates)
         product_spans = [h.match for h in products]
         return Evidence(
             products=products,
-            signals=find_signals(self.rules.signals, fields, exclude=product_spans),
-            counter_signals=find_signals(self.rules.counter_signals, fields),
-            claims=find_claims(self.rules, fields),
+            signals=find_signals(self.rules.signals, fields, exclude=product_spans, candidates=candidates),
+            counter_signals=find_signals(self.rules.counter_signals, fields, candidates=candidates),
+            claims=find_claims(self.rules, fields, candidates),
             entities=match_entities(self.matcher, listing, fields),
-            health_context=has_health_context(self.rules, fields),
+            health_context=has_health_context(self.rules, fields, candidates),
         )
 
     def classify(self, listing: Mapping[str, object]) -> dict:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from marketplace_spiders.classify.matching import find_all
+from marketplace_spiders.classify.matching import find_all, pattern_candidates
 from marketplace_spiders.classify.normalize import NormalizedText, normalize_text
-from marketplace_spiders.classify.patterns import variant_regex
+from marketplace_spiders.classify.patterns import Clues, PatternIndex, variant_literal, variant_regex
 from marketplace_spiders.classify.rules import EntityRule
 
 NAME_FIELDS = ("seller_legal_name", "manufacturer", "brand")
@@ -58,6 +59,7 @@ class Candidate:
     ofac_ent_num: str | None
 
 
+@lru_cache(maxsize=8192)  # the same brands, makers and sellers come back on every run
 def clean_name(name: str | None) -> str:
     """A name reduced for comparison: normalised, without legal forms, quotes and punctuation."""
     text = normalize_text(name)
@@ -96,6 +98,9 @@ class EntityMatcher:
         self.names = [n for n, _ in pairs]
         self.candidates = [c for _, c in pairs]
         self.text_patterns = self._alias_patterns()
+        self.alias_index = PatternIndex({pattern: Clues((variant_literal(name),))
+                                         for pattern, _, name in self.text_patterns})
+        self._similar_names = lru_cache(maxsize=8192)(self._find_similar_names)
 
     def _alias_patterns(self) -> list[tuple[re.Pattern[str], Candidate, str]]:
         out = []
@@ -110,10 +115,8 @@ class EntityMatcher:
         cleaned = clean_name(value)
         if len(cleaned) < MIN_NAME_LENGTH or not self.names:
             return []
-        found = process.extract(cleaned, self.names, scorer=fuzz.token_sort_ratio, score_cutoff=RECORD_SCORE,
-                                limit=20)
         best: dict[str, dict] = {}
-        for matched_name, score, index in found:
+        for matched_name, score, index in self._similar_names(cleaned):
             candidate = self.candidates[index]
             method = "exact" if score >= 100 else "fuzzy"
             row = _match_row(candidate, field, str(value), matched_name, float(score), method)
@@ -121,12 +124,20 @@ class EntityMatcher:
                 best[candidate.key] = row
         return sorted(best.values(), key=lambda r: -r["score"])
 
+    def _find_similar_names(self, cleaned: str) -> tuple[tuple[str, float, int], ...]:
+        """(name, score, index) of the names scoring at least ``RECORD_SCORE`` against ``cleaned``, best first."""
+        return tuple(process.extract(cleaned, self.names, scorer=fuzz.token_sort_ratio, score_cutoff=RECORD_SCORE,
+                                     limit=20))
+
     def match_text(self, fields: Mapping[str, NormalizedText]) -> list[dict]:
         """Entity aliases found verbatim (after normalisation) in any field."""
         rows = []
+        candidates = pattern_candidates(self.alias_index, fields)  # the fields each alias may be in
+        if not candidates:
+            return rows
         for pattern, candidate, name in self.text_patterns:
-            for field, text in fields.items():
-                for m in find_all(pattern, field, text):
+            for field in candidates.get(pattern, ()):
+                for m in find_all(pattern, field, fields[field]):
                     rows.append(_match_row(candidate, field, m.text, name, 100.0, "alias_in_text"))
         return rows
 

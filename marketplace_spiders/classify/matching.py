@@ -1,13 +1,19 @@
-"""Find products, origin signals, counter-signals and claims in a listing's fields."""
+"""Find products, origin signals, counter-signals and claims in a listing's fields.
+
+The ``find_*`` functions take ``candidates`` (``rule_candidates``: for each pattern, the fields in which its
+literals occur, see ``patterns.PatternIndex``) and run a pattern only on those fields; without it they run
+every pattern on every field. Either way the hits, and their order, are the same.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from marketplace_spiders.classify.normalize import NormalizedText, normalize
+from marketplace_spiders.classify.patterns import PatternIndex
 from marketplace_spiders.classify.rules import GENERIC, SPECIFIC, ClaimRule, ProductRule, Rules, SignalRule
 
 # Listing fields the classifier reads, in report order.
@@ -64,17 +70,36 @@ def listing_fields(listing: Mapping[str, object]) -> dict[str, NormalizedText]:
     return fields
 
 
-def find_all(pattern: re.Pattern[str], field: str, text: NormalizedText) -> Iterator[Match]:
-    for m in pattern.finditer(text.text):
-        if m.end() > m.start():
-            yield Match(field, m.start(), m.end(), text.original_span(m.start(), m.end()))
+# For each pattern, the names of the fields it may match, in field order; None: every pattern, every field.
+Candidates = Mapping[re.Pattern[str], list[str]] | None
 
 
-def _fields_for(rule_fields: frozenset[str] | None,
-                fields: dict[str, NormalizedText]) -> Iterator[tuple[str, NormalizedText]]:
+def pattern_candidates(index: PatternIndex, fields: dict[str, NormalizedText]) -> dict[re.Pattern[str], list[str]]:
+    """For each pattern of ``index`` that may match a field (its literals occur in it), those fields in order."""
+    where: dict[re.Pattern[str], list[str]] = {}
     for name, text in fields.items():
-        if rule_fields is None or name in rule_fields:
-            yield name, text
+        for pattern in index.candidates(text.text):
+            where.setdefault(pattern, []).append(name)
+    return where
+
+
+def rule_candidates(rules: Rules, fields: dict[str, NormalizedText]) -> dict[re.Pattern[str], list[str]]:
+    """The fields each product, signal and claim pattern may match."""
+    return pattern_candidates(rules.pattern_index, fields)
+
+
+def find_all(pattern: re.Pattern[str], field: str, text: NormalizedText) -> list[Match]:
+    return [Match(field, m.start(), m.end(), text.original_span(m.start(), m.end()))
+            for m in pattern.finditer(text.text) if m.end() > m.start()]
+
+
+def _fields_for(pattern: re.Pattern[str], rule_fields: Collection[str] | None, fields: dict[str, NormalizedText],
+                candidates: Candidates) -> list[tuple[str, NormalizedText]]:
+    """The fields (of ``rule_fields``, default all), in order, whose text ``pattern`` may match."""
+    names = fields if candidates is None else candidates.get(pattern)
+    if not names:
+        return []
+    return [(name, fields[name]) for name in names if rule_fields is None or name in rule_fields]
 
 
 @dataclass(frozen=True)
@@ -88,21 +113,21 @@ class ProductHit:
 PRODUCT_FIELDS = tuple(f for f in TEXT_FIELDS if f != "seller_legal_name")
 
 
-def find_products(rules: Rules, fields: dict[str, NormalizedText]) -> list[ProductHit]:
+def find_products(rules: Rules, fields: dict[str, NormalizedText], candidates: Candidates = None) -> list[ProductHit]:
     """Every product variant found (not in the seller's legal name); a generic hit inside a specific one
     ("кымдан" in "кымдан-2") is dropped."""
     hits = []
     for product in rules.products:
         for specificity, pattern in product.patterns.items():
-            for name, text in fields.items():
-                if name not in PRODUCT_FIELDS:
-                    continue
+            for name, text in _fields_for(pattern, PRODUCT_FIELDS, fields, candidates):
                 hits.extend(ProductHit(product, specificity, m) for m in find_all(pattern, name, text))
     return _drop_contained(hits, key=lambda h: h.match)
 
 
 def _drop_contained(hits: list, key) -> list:
     """Drop hits whose span lies inside a longer hit in the same field."""
+    if len(hits) < 2:
+        return list(hits)
     kept = []
     for hit in hits:
         m = key(hit)
@@ -123,11 +148,11 @@ class SignalHit:
 
 
 def find_signals(signals: tuple[SignalRule, ...], fields: dict[str, NormalizedText],
-                 exclude: list[Match] = ()) -> list[SignalHit]:
+                 exclude: list[Match] = (), candidates: Candidates = None) -> list[SignalHit]:
     """Signals found in the fields each signal applies to, except inside the ``exclude`` spans (product names)."""
     hits = []
     for signal in signals:
-        for name, text in _fields_for(signal.fields, fields):
+        for name, text in _fields_for(signal.pattern, signal.fields, fields, candidates):
             for m in find_all(signal.pattern, name, text):
                 if not _overlaps_any(m, exclude):
                     hits.append(SignalHit(signal, m))
@@ -144,18 +169,21 @@ class ClaimHit:
     match: Match
 
 
-def find_claims(rules: Rules, fields: dict[str, NormalizedText]) -> list[ClaimHit]:
+CLAIM_FIELDS = ("title", "description", "characteristics")
+
+
+def find_claims(rules: Rules, fields: dict[str, NormalizedText], candidates: Candidates = None) -> list[ClaimHit]:
     """Claims in title, description and characteristics; a hit inside another category's longer hit is dropped
     ("противопоказания" inside "нет противопоказаний")."""
     hits = []
     for claim in rules.claims:
-        for name in ("title", "description", "characteristics"):
-            if name in fields:
-                hits.extend(ClaimHit(claim, m) for m in find_all(claim.pattern, name, fields[name]))
+        for name, text in _fields_for(claim.pattern, CLAIM_FIELDS, fields, candidates):
+            hits.extend(ClaimHit(claim, m) for m in find_all(claim.pattern, name, text))
     return _drop_contained(hits, key=lambda h: h.match)
 
 
-def has_health_context(rules: Rules, fields: dict[str, NormalizedText]) -> bool:
+def has_health_context(rules: Rules, fields: dict[str, NormalizedText], candidates: Candidates = None) -> bool:
     if rules.health_context is None:
         return True
-    return any(rules.health_context.search(t.text) for t in fields.values())
+    return any(rules.health_context.search(t.text) for _, t in _fields_for(rules.health_context, None, fields,
+                                                                            candidates))

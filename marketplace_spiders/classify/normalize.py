@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d\u00ad"
 # Look-alike pairs (lower case): Latin letter -> Cyrillic letter.
@@ -90,58 +91,129 @@ def _unify_word_script(word: list[str]) -> list[str]:
     return [table.get(c, c) for c in word]
 
 
-def _unify_scripts(chars: list[str]) -> list[str]:
-    out: list[str] = []
-    word: list[str] = []
-    for char in chars:
+# Runs of characters that may be letters: every ``str.isalpha`` character is in the class (a run may also hold
+# non-decimal digits such as "²", which ``_words`` splits on).
+LETTER_RUN = re.compile(r"[^\W\d_]+")
+LATIN_LETTER = re.compile("[a-z]")
+CYRILLIC_LETTER = re.compile("[а-яёіїєў]")
+SPACE_RUN = re.compile(" +")
+
+
+class _FoldTable(dict):
+    """``str.translate`` table applying ``_fold_char``, filled as characters are met."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _fold_char(chr(code))
+        return folded
+
+
+FOLD_TABLE = _FoldTable()
+
+
+def _fold(original: str) -> tuple[str, list[int] | None]:
+    """Every character folded (``_fold_char``); the index map is None when each gave one character (the
+    common case: only "İ" lowers to two)."""
+    folded = original.translate(FOLD_TABLE)
+    if len(folded) == len(original):
+        return folded, None
+    index = [i for i, char in enumerate(original) for _ in FOLD_TABLE[ord(char)]]
+    return folded, index
+
+
+def _words(run: str, offset: int) -> list[tuple[int, str]]:
+    """The words (maximal runs of ``str.isalpha`` characters) of a ``LETTER_RUN`` match, with their offsets."""
+    if run.isalpha():
+        return [(offset, run)]
+    words, start = [], None
+    for i, char in enumerate(run + "\0"):
         if char.isalpha():
-            word.append(char)
-            continue
-        out.extend(_unify_word_script(word))
-        word = []
-        out.append(char)
-    out.extend(_unify_word_script(word))
-    return out
+            start = i if start is None else start
+        elif start is not None:
+            words.append((offset + start, run[start:i]))
+            start = None
+    return words
 
 
-def _collapse_spaces(chars: list[str], index: list[int]) -> tuple[list[str], list[int]]:
-    out_chars: list[str] = []
+def _unify_scripts(text: str) -> str:
+    """Look-alike letters of each mixed Latin/Cyrillic word converted to the word's script (one character for
+    one: the index map does not change)."""
+    if not (LATIN_LETTER.search(text) and CYRILLIC_LETTER.search(text)):
+        return text
+    pieces, done = [], 0
+    for run in LETTER_RUN.finditer(text):
+        for start, word in _words(run.group(), run.start()):
+            if LATIN_LETTER.search(word) and CYRILLIC_LETTER.search(word):
+                pieces += [text[done:start], "".join(_unify_word_script(list(word)))]
+                done = start + len(word)
+    return "".join(pieces) + text[done:] if pieces else text
+
+
+def _collapse_spaces(text: str, index: list[int] | None) -> tuple[str, list[int] | None]:
+    """Runs of spaces as one space (keeping the first one's index); none at the start or the end."""
+    if "  " not in text and not text.startswith(" ") and not text.endswith(" "):
+        return text, index
+    if index is None:
+        index = list(range(len(text)))
+    out_text: list[str] = []
     out_index: list[int] = []
-    for char, i in zip(chars, index, strict=True):
-        if char == " " and (not out_chars or out_chars[-1] == " "):
-            continue
-        out_chars.append(char)
-        out_index.append(i)
-    if out_chars and out_chars[-1] == " ":
-        out_chars.pop()
-        out_index.pop()
-    return out_chars, out_index
+    done = 0
+    for run in SPACE_RUN.finditer(text):
+        start, end = run.span()
+        out_text.append(text[done:start])
+        out_index += index[done:start]
+        if start > 0 and end < len(text):
+            out_text.append(" ")
+            out_index.append(index[start])
+        done = end
+    out_text.append(text[done:])
+    out_index += index[done:]
+    return "".join(out_text), out_index
 
 
-def _split_glued_units(chars: list[str], index: list[int]) -> tuple[list[str], list[int]]:
-    text = "".join(chars)
+def _split_glued_units(text: str, index: list[int] | None) -> tuple[str, list[int] | None]:
+    """A space between a number and a unit glued to it; the space maps to the number's last digit."""
     cuts = [m.start() for m in GLUED_UNIT.finditer(text)]
-    for cut in reversed(cuts):
-        chars.insert(cut, " ")
-        index.insert(cut, index[cut - 1])
-    return chars, index
+    if not cuts:
+        return text, index
+    if index is None:
+        index = list(range(len(text)))
+    out_text: list[str] = []
+    out_index: list[int] = []
+    done = 0
+    for cut in cuts:
+        out_text += [text[done:cut], " "]
+        out_index += index[done:cut]
+        out_index.append(index[cut - 1])
+        done = cut
+    out_text.append(text[done:])
+    out_index += index[done:]
+    return "".join(out_text), out_index
+
+
+# Short texts (countries, brands, makers, sellers' legal names) come back on almost every listing.
+SHORT_TEXT = 100
 
 
 def normalize(original: str | None) -> NormalizedText:
     """Normalise ``original`` for matching (see the module docstring), keeping the map to the original."""
-    original = original or ""
-    chars: list[str] = []
-    index: list[int] = []
-    for i, char in enumerate(unicodedata.normalize("NFC", original)):
-        for folded in _fold_char(char):
-            chars.append(folded)
-            index.append(i)
-    # NFC can shorten the text (combining marks): map back onto the NFC form, which is what we index.
-    original = unicodedata.normalize("NFC", original)
-    chars = _unify_scripts(chars)
-    chars, index = _collapse_spaces(chars, index)
-    chars, index = _split_glued_units(chars, index)
-    return NormalizedText(original, "".join(chars), tuple(index))
+    if original is not None and len(original) <= SHORT_TEXT:
+        return _normalize_short(original)
+    return _normalize(original)
+
+
+@lru_cache(maxsize=8192)
+def _normalize_short(original: str) -> NormalizedText:
+    return _normalize(original)
+
+
+def _normalize(original: str | None) -> NormalizedText:
+    # NFC can shorten the text (combining marks): the map points into the NFC form.
+    original = unicodedata.normalize("NFC", original or "")
+    text, index = _fold(original)
+    text = _unify_scripts(text)
+    text, index = _collapse_spaces(text, index)
+    text, index = _split_glued_units(text, index)
+    return NormalizedText(original, text, tuple(range(len(text)) if index is None else index))
 
 
 def normalize_text(text: str | None) -> str:

@@ -2,11 +2,17 @@
 
 All patterns run on normalised text (``normalize.normalize``), so they only need lower case, ``е`` for ``ё``
 and ``-`` for every dash.
+
+Each variant, stem or word also gives a *literal*: a piece of text every match of its regex contains. A
+``PatternIndex`` looks for all literals of many patterns in one scan, so a pattern none of whose literals is in
+a text is never run on it (most of the ~50 rule patterns and ~70 entity aliases, on most fields).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from marketplace_spiders.classify.normalize import normalize_text
 
@@ -76,9 +82,112 @@ def word_regex(word: str) -> str:
     return left + re.escape(normalized) + right
 
 
+def variant_literal(variant: str) -> str:
+    """The longest part of a variant: every match of ``variant_regex(variant)`` contains it."""
+    return max(_variant_parts(normalize_text(variant)), key=len)
+
+
+def stem_literal(stem: str) -> str:
+    """The longest word of a stem: every match of ``stem_regex(stem)`` contains it."""
+    return max(normalize_text(stem).split(" "), key=len)
+
+
+def word_literal(word: str) -> str:
+    """The normalised word: every match of ``word_regex(word)`` is it."""
+    return normalize_text(word)
+
+
 def compile_any(regexes: list[str]) -> re.Pattern[str] | None:
     """One alternation of several regexes, longest first (so the longest variant wins at a position)."""
     if not regexes:
         return None
     ordered = sorted(set(regexes), key=len, reverse=True)
     return re.compile("|".join(f"(?:{r})" for r in ordered))
+
+
+@dataclass(frozen=True)
+class Clues:
+    """What a text needs for a pattern to match it: one of ``literals`` in it, or a match of one of ``regexes``
+    (the hand-written regexes the pattern is made of, for which no literal is known)."""
+
+    literals: tuple[str, ...] = ()
+    regexes: tuple[str, ...] = ()  # no clues at all: nothing known, the pattern is always a candidate
+
+    def __or__(self, other: Clues) -> Clues:
+        return Clues(self.literals + other.literals, self.regexes + other.regexes)
+
+
+class PatternIndex:
+    """Which of many patterns can match a text, from their ``Clues``.
+
+    One regex, a trie of all literals, finds every position where a literal starts; at each, the longest literal
+    there is found, and with it every shorter literal that is its prefix. The hand-written regexes are searched
+    for together, as one alternation: when it finds nothing, none of them matches. A pattern with neither a
+    literal in the text nor a regex matching it cannot match the text. A pattern without clues, with an empty
+    literal or with a regex with groups or flags (a backreference would change meaning in the alternation) is
+    always a candidate.
+    """
+
+    def __init__(self, clues: Mapping[re.Pattern[str], Clues]):
+        always, gated, gate_regexes = set(), set(), []
+        by_literal: dict[str, set[re.Pattern[str]]] = {}
+        for pattern, clue in clues.items():
+            unknown = not clue.literals and not clue.regexes
+            if unknown or "" in clue.literals or not all(_can_join(r) for r in clue.regexes):
+                always.add(pattern)
+                continue
+            for literal in clue.literals:
+                by_literal.setdefault(literal, set()).add(pattern)
+            if clue.regexes:
+                gated.add(pattern)
+                gate_regexes += clue.regexes
+        self.always = frozenset(always)
+        self._gated = frozenset(gated)
+        self._gate = re.compile("|".join(f"(?:{r})" for r in dict.fromkeys(gate_regexes))) if gate_regexes else None
+        # The scan reports the longest literal at a position; the shorter ones that are its prefixes are there too.
+        self._patterns_at = {
+            literal: frozenset().union(*(by_literal.get(literal[:n], ()) for n in range(1, len(literal) + 1)))
+            for literal in by_literal
+        }
+        self._scan = re.compile(_trie_regex(by_literal)) if by_literal else None
+
+    def candidates(self, text: str) -> set[re.Pattern[str]]:
+        """The patterns that may match ``text`` (a superset of those that do)."""
+        found = set(self.always)
+        if self._gate is not None and self._gate.search(text) is not None:
+            found |= self._gated
+        if self._scan is None:
+            return found
+        search, patterns_at = self._scan.search, self._patterns_at
+        m = search(text)
+        while m is not None:
+            found |= patterns_at[m.group()]
+            m = search(text, m.start() + 1)
+        return found
+
+
+def _can_join(regex: str) -> bool:
+    """Whether ``regex`` means the same inside an alternation of others (no groups, no global flags)."""
+    compiled = re.compile(regex)
+    return compiled.groups == 0 and compiled.flags == re.UNICODE
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    """A regex matching any of ``words``, the longest one at a position (branches share their prefixes, so the
+    regex engine skips positions whose character starts no word)."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a word ends here
+    return _trie_node_regex(trie)
+
+
+def _trie_node_regex(node: dict) -> str:
+    branches = [re.escape(char) + _trie_node_regex(child) for char, child in sorted(node.items()) if char]
+    if "" in node:
+        branches.append("")  # tried last: a longer word through this node wins
+    if len(branches) == 1:
+        return branches[0]
+    return "(?:" + "|".join(branches) + ")"

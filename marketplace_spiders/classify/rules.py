@@ -10,12 +10,22 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
 from marketplace_spiders.classify.normalize import normalize_text
-from marketplace_spiders.classify.patterns import compile_any, stem_regex, variant_regex, word_regex
+from marketplace_spiders.classify.patterns import (
+    Clues,
+    PatternIndex,
+    compile_any,
+    stem_literal,
+    stem_regex,
+    variant_literal,
+    variant_regex,
+    word_literal,
+    word_regex,
+)
 
 DATA_PACKAGE = "marketplace_spiders.data"
 DATA_FILES = ("products.toml", "origin_signals.toml", "claims.toml", "entities.toml")
@@ -26,11 +36,13 @@ SPECIFIC, AMBIGUOUS, GENERIC = "dprk_specific", "ambiguous", "generic"
 
 @dataclass(frozen=True)
 class ProductRule:
-    """A product and the compiled patterns of its variants, per specificity."""
+    """A product and the compiled patterns of its variants, per specificity (with their clues, see
+    ``patterns.PatternIndex``)."""
 
     id: str
     name: str
     patterns: dict[str, re.Pattern[str]]
+    clues: dict[str, Clues] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,7 @@ class SignalRule:
     pattern: re.Pattern[str]
     fields: frozenset[str] | None
     counter_country: str | None = None
+    clues: Clues = Clues()
 
     @property
     def points(self) -> int:
@@ -57,6 +70,7 @@ class ClaimRule:
     label: str
     illegal_for_bad: bool
     pattern: re.Pattern[str]
+    clues: Clues = Clues()
 
 
 @dataclass(frozen=True)
@@ -89,6 +103,27 @@ class Rules:
     entities: tuple[EntityRule, ...]
     health_context: re.Pattern[str] | None
     version: str = field(default="")
+    health_context_clues: Clues = Clues()
+
+    @cached_property
+    def pattern_index(self) -> PatternIndex:
+        """Which product, signal, claim and health-context patterns may match a text (``patterns.PatternIndex``)."""
+        clues: dict[re.Pattern[str], Clues] = {}
+
+        def add(pattern: re.Pattern[str], clue: Clues) -> None:
+            # Equal patterns of two rules: the clues of each hold, so do both together.
+            clues[pattern] = clues[pattern] | clue if pattern in clues else clue
+
+        for product in self.products:
+            for specificity, pattern in product.patterns.items():
+                add(pattern, product.clues.get(specificity, Clues()))
+        for signal in (*self.signals, *self.counter_signals):
+            add(signal.pattern, signal.clues)
+        for claim in self.claims:
+            add(claim.pattern, claim.clues)
+        if self.health_context is not None:
+            add(self.health_context, self.health_context_clues)
+        return PatternIndex(clues)
 
 
 def _read_toml(data_dir: Path | None, name: str) -> tuple[dict, bytes]:
@@ -100,13 +135,14 @@ def _read_toml(data_dir: Path | None, name: str) -> tuple[dict, bytes]:
 
 
 def _product_rule(entry: dict) -> ProductRule:
-    patterns = {}
+    patterns, clues = {}, {}
     for key, specificity in (("variants", SPECIFIC), ("ambiguous_variants", AMBIGUOUS), ("generic_variants", GENERIC)):
         regexes = [variant_regex(v, allow_inflection=False) for v in entry.get(key, [])]
         compiled = compile_any(regexes)
         if compiled is not None:
             patterns[specificity] = compiled
-    return ProductRule(entry["id"], entry.get("name", entry["id"]), patterns)
+            clues[specificity] = Clues(tuple(variant_literal(v) for v in entry.get(key, [])))
+    return ProductRule(entry["id"], entry.get("name", entry["id"]), patterns, clues)
 
 
 def _signal_rule(entry: dict, counter: bool) -> SignalRule:
@@ -115,8 +151,9 @@ def _signal_rule(entry: dict, counter: bool) -> SignalRule:
     if pattern is None:
         raise ValueError(f"signal {entry['id']} has no phrases or regex")
     fields = frozenset(entry["fields"]) if "fields" in entry else None
+    clues = Clues(tuple(variant_literal(p) for p in entry.get("phrases", [])), tuple(entry.get("regex", [])))
     return SignalRule(entry["id"], entry.get("kind", "counter" if counter else "text"), entry.get("strength", "none"),
-                      pattern, fields, entry.get("country") if counter else None)
+                      pattern, fields, entry.get("country") if counter else None, clues)
 
 
 def _claim_rule(entry: dict) -> ClaimRule:
@@ -124,8 +161,10 @@ def _claim_rule(entry: dict) -> ClaimRule:
     pattern = compile_any(regexes)
     if pattern is None:
         raise ValueError(f"claim {entry['category']} has no stems or words")
+    clues = Clues(tuple(stem_literal(s) for s in entry.get("stems", []))
+                  + tuple(word_literal(w) for w in entry.get("words", [])))
     return ClaimRule(entry["category"], entry.get("label", entry["category"]), bool(entry.get("illegal_for_bad")),
-                     pattern)
+                     pattern, clues)
 
 
 def _as_tuple(value: object) -> tuple[str, ...]:
@@ -145,9 +184,10 @@ def _entity_rule(entry: dict) -> EntityRule:
     )
 
 
-def _health_context(products: dict) -> re.Pattern[str] | None:
-    words = products.get("health_context", {}).get("words", [])
-    return compile_any([variant_regex(normalize_text(w), allow_inflection=True) for w in words])
+def _health_context(products: dict) -> tuple[re.Pattern[str] | None, Clues]:
+    words = [normalize_text(w) for w in products.get("health_context", {}).get("words", [])]
+    return (compile_any([variant_regex(w, allow_inflection=True) for w in words]),
+            Clues(tuple(variant_literal(w) for w in words)))
 
 
 def load_rules(data_dir: Path | None = None) -> Rules:
@@ -155,14 +195,16 @@ def load_rules(data_dir: Path | None = None) -> Rules:
     loaded = {name: _read_toml(data_dir, name) for name in DATA_FILES}
     digest = hashlib.sha256(b"".join(raw for _, raw in loaded.values())).hexdigest()[:12]
     products, signals, claims, entities = (loaded[name][0] for name in DATA_FILES)
+    health_context, health_context_clues = _health_context(products)
     return Rules(
         products=tuple(_product_rule(e) for e in products.get("product", [])),
         signals=tuple(_signal_rule(e, counter=False) for e in signals.get("signal", [])),
         counter_signals=tuple(_signal_rule(e, counter=True) for e in signals.get("counter_signal", [])),
         claims=tuple(_claim_rule(e) for e in claims.get("claim", [])),
         entities=tuple(_entity_rule(e) for e in entities.get("entity", [])),
-        health_context=_health_context(products),
+        health_context=health_context,
         version=digest,
+        health_context_clues=health_context_clues,
     )
 
 
