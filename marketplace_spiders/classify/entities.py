@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 
 from marketplace_spiders.classify.matching import find_all, pattern_candidates
 from marketplace_spiders.classify.normalize import NormalizedText, normalize_text
-from marketplace_spiders.classify.patterns import Clues, PatternIndex, variant_literal, variant_regex
+from marketplace_spiders.classify.patterns import Clues, PatternIndex, variant_literals, variant_regex
 from marketplace_spiders.classify.rules import EntityRule
 
 NAME_FIELDS = ("seller_legal_name", "manufacturer", "brand")
@@ -98,8 +98,8 @@ class EntityMatcher:
         self.names = [n for n, _ in pairs]
         self.candidates = [c for _, c in pairs]
         self.text_patterns = self._alias_patterns()
-        self.alias_index = PatternIndex({pattern: Clues((variant_literal(name),))
-                                         for pattern, _, name in self.text_patterns})
+        self.alias_index = PatternIndex((pattern, Clues((variant_literals(name),)))
+                                        for pattern, _, name in self.text_patterns)
         self._similar_names = lru_cache(maxsize=8192)(self._find_similar_names)
 
     def _alias_patterns(self) -> list[tuple[re.Pattern[str], Candidate, str]]:
@@ -136,13 +136,15 @@ class EntityMatcher:
         if not candidates:
             return rows
         for pattern, candidate, name in self.text_patterns:
-            for field in candidates.get(pattern, ()):
+            for field in candidates.get(id(pattern)) or ():
                 for m in find_all(pattern, field, fields[field]):
                     rows.append(_match_row(candidate, field, m.text, name, 100.0, "alias_in_text"))
         return rows
 
     def match_identifiers(self, inn: str | None, ogrn: str | None) -> list[dict]:
         rows = []
+        if not inn and not ogrn:
+            return rows
         for e in self.entities:
             for kind, value, known in (("inn", inn, e.inn), ("ogrn", ogrn, e.ogrn)):
                 if value and str(value).strip() in known:

@@ -1,8 +1,8 @@
 """Find products, origin signals, counter-signals and claims in a listing's fields.
 
-The ``find_*`` functions take ``candidates`` (``rule_candidates``: for each pattern, the fields in which its
-literals occur, see ``patterns.PatternIndex``) and run a pattern only on those fields; without it they run
-every pattern on every field. Either way the hits, and their order, are the same.
+The ``find_*`` functions take ``candidates`` (``rule_candidates``: for each pattern, by ``id``, the fields in
+which its literals occur, see ``patterns.PatternIndex``) and run a pattern only on those fields; without it they
+run every pattern on every field. Either way the hits, and their order, are the same.
 """
 
 from __future__ import annotations
@@ -70,20 +70,21 @@ def listing_fields(listing: Mapping[str, object]) -> dict[str, NormalizedText]:
     return fields
 
 
-# For each pattern, the names of the fields it may match, in field order; None: every pattern, every field.
-Candidates = Mapping[re.Pattern[str], list[str]] | None
+# For each pattern (by ``id``), the names of the fields it may match, in field order; None: every pattern, every
+# field.
+Candidates = Mapping[int, list[str]] | None
 
 
-def pattern_candidates(index: PatternIndex, fields: dict[str, NormalizedText]) -> dict[re.Pattern[str], list[str]]:
-    """For each pattern of ``index`` that may match a field (its literals occur in it), those fields in order."""
-    where: dict[re.Pattern[str], list[str]] = {}
+def pattern_candidates(index: PatternIndex, fields: dict[str, NormalizedText]) -> dict[int, list[str]]:
+    """For each pattern of ``index`` (by ``id``) that may match a field (its clues are there), those fields."""
+    where: dict[int, list[str]] = {}
     for name, text in fields.items():
-        for pattern in index.candidates(text.text):
-            where.setdefault(pattern, []).append(name)
+        for key in index.candidates(text.text):
+            where.setdefault(key, []).append(name)
     return where
 
 
-def rule_candidates(rules: Rules, fields: dict[str, NormalizedText]) -> dict[re.Pattern[str], list[str]]:
+def rule_candidates(rules: Rules, fields: dict[str, NormalizedText]) -> dict[int, list[str]]:
     """The fields each product, signal and claim pattern may match."""
     return pattern_candidates(rules.pattern_index, fields)
 
@@ -95,10 +96,9 @@ def find_all(pattern: re.Pattern[str], field: str, text: NormalizedText) -> list
 
 def _fields_for(pattern: re.Pattern[str], rule_fields: Collection[str] | None, fields: dict[str, NormalizedText],
                 candidates: Candidates) -> list[tuple[str, NormalizedText]]:
-    """The fields (of ``rule_fields``, default all), in order, whose text ``pattern`` may match."""
-    names = fields if candidates is None else candidates.get(pattern)
-    if not names:
-        return []
+    """The fields (of ``rule_fields``, default all), in order, whose text ``pattern`` may match; call it only for
+    a pattern in ``candidates`` (most patterns are not: the callers skip them first, cheaply)."""
+    names = fields if candidates is None else candidates[id(pattern)]
     return [(name, fields[name]) for name in names if rule_fields is None or name in rule_fields]
 
 
@@ -119,6 +119,8 @@ def find_products(rules: Rules, fields: dict[str, NormalizedText], candidates: C
     hits = []
     for product in rules.products:
         for specificity, pattern in product.patterns.items():
+            if candidates is not None and id(pattern) not in candidates:
+                continue
             for name, text in _fields_for(pattern, PRODUCT_FIELDS, fields, candidates):
                 hits.extend(ProductHit(product, specificity, m) for m in find_all(pattern, name, text))
     return _drop_contained(hits, key=lambda h: h.match)
@@ -152,6 +154,8 @@ def find_signals(signals: tuple[SignalRule, ...], fields: dict[str, NormalizedTe
     """Signals found in the fields each signal applies to, except inside the ``exclude`` spans (product names)."""
     hits = []
     for signal in signals:
+        if candidates is not None and id(signal.pattern) not in candidates:
+            continue
         for name, text in _fields_for(signal.pattern, signal.fields, fields, candidates):
             for m in find_all(signal.pattern, name, text):
                 if not _overlaps_any(m, exclude):
@@ -177,6 +181,8 @@ def find_claims(rules: Rules, fields: dict[str, NormalizedText], candidates: Can
     ("противопоказания" inside "нет противопоказаний")."""
     hits = []
     for claim in rules.claims:
+        if candidates is not None and id(claim.pattern) not in candidates:
+            continue
         for name, text in _fields_for(claim.pattern, CLAIM_FIELDS, fields, candidates):
             hits.extend(ClaimHit(claim, m) for m in find_all(claim.pattern, name, text))
     return _drop_contained(hits, key=lambda h: h.match)
@@ -185,5 +191,7 @@ def find_claims(rules: Rules, fields: dict[str, NormalizedText], candidates: Can
 def has_health_context(rules: Rules, fields: dict[str, NormalizedText], candidates: Candidates = None) -> bool:
     if rules.health_context is None:
         return True
+    if candidates is not None and id(rules.health_context) not in candidates:
+        return False
     return any(rules.health_context.search(t.text) for _, t in _fields_for(rules.health_context, None, fields,
                                                                             candidates))

@@ -3,15 +3,16 @@
 All patterns run on normalised text (``normalize.normalize``), so they only need lower case, ``е`` for ``ё``
 and ``-`` for every dash.
 
-Each variant, stem or word also gives a *literal*: a piece of text every match of its regex contains. A
-``PatternIndex`` looks for all literals of many patterns in one scan, so a pattern none of whose literals is in
-a text is never run on it (most of the ~50 rule patterns and ~70 entity aliases, on most fields).
+Each variant, stem or word also gives its *literals*: pieces of text every match of its regex contains (the
+parts of a variant, the words of a stem). A ``PatternIndex`` looks for the literals of many patterns in one scan,
+so a pattern is run only on the fields that hold all literals of one of its variants (on most fields, none of
+the ~50 rule patterns and ~70 entity aliases).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from marketplace_spiders.classify.normalize import normalize_text
@@ -82,19 +83,26 @@ def word_regex(word: str) -> str:
     return left + re.escape(normalized) + right
 
 
-def variant_literal(variant: str) -> str:
-    """The longest part of a variant: every match of ``variant_regex(variant)`` contains it."""
-    return max(_variant_parts(normalize_text(variant)), key=len)
+def _required(pieces: list[str]) -> tuple[str, ...]:
+    """The pieces to look for: those of two characters or more when there are some (single letters and digits
+    are everywhere), else all."""
+    longer = tuple(dict.fromkeys(p for p in pieces if len(p) >= 2))
+    return longer or tuple(dict.fromkeys(pieces))
 
 
-def stem_literal(stem: str) -> str:
-    """The longest word of a stem: every match of ``stem_regex(stem)`` contains it."""
-    return max(normalize_text(stem).split(" "), key=len)
+def variant_literals(variant: str) -> tuple[str, ...]:
+    """Parts of a variant that every match of ``variant_regex(variant)`` contains."""
+    return _required(_variant_parts(normalize_text(variant)))
 
 
-def word_literal(word: str) -> str:
-    """The normalised word: every match of ``word_regex(word)`` is it."""
-    return normalize_text(word)
+def stem_literals(stem: str) -> tuple[str, ...]:
+    """Words of a stem that every match of ``stem_regex(stem)`` contains."""
+    return _required(normalize_text(stem).split(" "))
+
+
+def word_literals(word: str) -> tuple[str, ...]:
+    """The normalised word, which every match of ``word_regex(word)`` is."""
+    return (normalize_text(word),)
 
 
 def compile_any(regexes: list[str]) -> re.Pattern[str] | None:
@@ -107,62 +115,78 @@ def compile_any(regexes: list[str]) -> re.Pattern[str] | None:
 
 @dataclass(frozen=True)
 class Clues:
-    """What a text needs for a pattern to match it: one of ``literals`` in it, or a match of one of ``regexes``
-    (the hand-written regexes the pattern is made of, for which no literal is known)."""
+    """What a text needs for a pattern to match it: all literals of one of ``literal_sets`` (one set per variant,
+    stem or word) in it, or a match of one of ``regexes`` (the hand-written regexes the pattern is made of, for
+    which no literal is known). No clues at all: nothing is known, the pattern is always a candidate."""
 
-    literals: tuple[str, ...] = ()
-    regexes: tuple[str, ...] = ()  # no clues at all: nothing known, the pattern is always a candidate
+    literal_sets: tuple[tuple[str, ...], ...] = ()
+    regexes: tuple[str, ...] = ()
 
     def __or__(self, other: Clues) -> Clues:
-        return Clues(self.literals + other.literals, self.regexes + other.regexes)
+        return Clues(self.literal_sets + other.literal_sets, self.regexes + other.regexes)
 
 
 class PatternIndex:
     """Which of many patterns can match a text, from their ``Clues``.
 
     One regex, a trie of all literals, finds every position where a literal starts; at each, the longest literal
-    there is found, and with it every shorter literal that is its prefix. The hand-written regexes are searched
-    for together, as one alternation: when it finds nothing, none of them matches. A pattern with neither a
-    literal in the text nor a regex matching it cannot match the text. A pattern without clues, with an empty
-    literal or with a regex with groups or flags (a backreference would change meaning in the alternation) is
-    always a candidate.
+    there is found, and with it every shorter literal that is its prefix: so every literal in the text is found.
+    The hand-written regexes are searched for together, as one alternation: when it finds nothing, none of them
+    matches. A pattern with neither all literals of one of its sets in the text nor a regex matching it cannot
+    match the text. A pattern without clues, with an empty literal or with a regex with groups or flags (a
+    backreference would change meaning in the alternation) is always a candidate.
+
+    Patterns are known by ``id(pattern)``: hashing a compiled pattern hashes its whole program, on every lookup.
     """
 
-    def __init__(self, clues: Mapping[re.Pattern[str], Clues]):
+    def __init__(self, clues: Iterable[tuple[re.Pattern[str], Clues]]):
+        merged: dict[int, Clues] = {}
+        self.patterns: dict[int, re.Pattern[str]] = {}  # keeps the patterns (and so their ids) alive
+        for pattern, clue in clues:
+            key = id(pattern)
+            merged[key] = merged[key] | clue if key in merged else clue  # both sets of clues hold
+            self.patterns[key] = pattern
         always, gated, gate_regexes = set(), set(), []
-        by_literal: dict[str, set[re.Pattern[str]]] = {}
-        for pattern, clue in clues.items():
-            unknown = not clue.literals and not clue.regexes
-            if unknown or "" in clue.literals or not all(_can_join(r) for r in clue.regexes):
-                always.add(pattern)
+        # Each literal set is looked at when its longest literal is found.
+        sets_by_literal: dict[str, list[tuple[int, frozenset[str]]]] = {}
+        for key, clue in merged.items():
+            unknown = not clue.literal_sets and not clue.regexes
+            empty = any(not literals or "" in literals for literals in clue.literal_sets)
+            if unknown or empty or not all(_can_join(r) for r in clue.regexes):
+                always.add(key)
                 continue
-            for literal in clue.literals:
-                by_literal.setdefault(literal, set()).add(pattern)
+            for literals in clue.literal_sets:
+                sets_by_literal.setdefault(max(literals, key=len), []).append((key, frozenset(literals)))
             if clue.regexes:
-                gated.add(pattern)
+                gated.add(key)
                 gate_regexes += clue.regexes
         self.always = frozenset(always)
         self._gated = frozenset(gated)
         self._gate = re.compile("|".join(f"(?:{r})" for r in dict.fromkeys(gate_regexes))) if gate_regexes else None
+        self._sets_by_literal = sets_by_literal
+        literals = {literal for sets in sets_by_literal.values() for _, needed in sets for literal in needed}
         # The scan reports the longest literal at a position; the shorter ones that are its prefixes are there too.
-        self._patterns_at = {
-            literal: frozenset().union(*(by_literal.get(literal[:n], ()) for n in range(1, len(literal) + 1)))
-            for literal in by_literal
-        }
-        self._scan = re.compile(_trie_regex(by_literal)) if by_literal else None
+        self._prefixes = {literal: frozenset(literal[:n] for n in range(1, len(literal) + 1)) & literals
+                          for literal in literals}
+        self._scan = re.compile(_trie_regex(literals)) if literals else None
 
-    def candidates(self, text: str) -> set[re.Pattern[str]]:
-        """The patterns that may match ``text`` (a superset of those that do)."""
+    def candidates(self, text: str) -> set[int]:
+        """The ids of the patterns that may match ``text`` (a superset of those that do)."""
         found = set(self.always)
         if self._gate is not None and self._gate.search(text) is not None:
             found |= self._gated
         if self._scan is None:
             return found
-        search, patterns_at = self._scan.search, self._patterns_at
+        present: set[str] = set()
+        search, prefixes = self._scan.search, self._prefixes
         m = search(text)
         while m is not None:
-            found |= patterns_at[m.group()]
+            present |= prefixes[m.group()]
             m = search(text, m.start() + 1)
+        for literal in present:
+            for key, needed in self._sets_by_literal.get(literal, ()):
+                if key not in found and needed <= present:
+                    found.add(key)
         return found
 
 

@@ -19,11 +19,11 @@ from marketplace_spiders.classify.patterns import (
     Clues,
     PatternIndex,
     compile_any,
-    stem_literal,
+    stem_literals,
     stem_regex,
-    variant_literal,
+    variant_literals,
     variant_regex,
-    word_literal,
+    word_literals,
     word_regex,
 )
 
@@ -108,21 +108,11 @@ class Rules:
     @cached_property
     def pattern_index(self) -> PatternIndex:
         """Which product, signal, claim and health-context patterns may match a text (``patterns.PatternIndex``)."""
-        clues: dict[re.Pattern[str], Clues] = {}
-
-        def add(pattern: re.Pattern[str], clue: Clues) -> None:
-            # Equal patterns of two rules: the clues of each hold, so do both together.
-            clues[pattern] = clues[pattern] | clue if pattern in clues else clue
-
-        for product in self.products:
-            for specificity, pattern in product.patterns.items():
-                add(pattern, product.clues.get(specificity, Clues()))
-        for signal in (*self.signals, *self.counter_signals):
-            add(signal.pattern, signal.clues)
-        for claim in self.claims:
-            add(claim.pattern, claim.clues)
+        clues = [(pattern, product.clues.get(specificity, Clues()))
+                 for product in self.products for specificity, pattern in product.patterns.items()]
+        clues += [(rule.pattern, rule.clues) for rule in (*self.signals, *self.counter_signals, *self.claims)]
         if self.health_context is not None:
-            add(self.health_context, self.health_context_clues)
+            clues.append((self.health_context, self.health_context_clues))
         return PatternIndex(clues)
 
 
@@ -141,7 +131,7 @@ def _product_rule(entry: dict) -> ProductRule:
         compiled = compile_any(regexes)
         if compiled is not None:
             patterns[specificity] = compiled
-            clues[specificity] = Clues(tuple(variant_literal(v) for v in entry.get(key, [])))
+            clues[specificity] = Clues(tuple(variant_literals(v) for v in entry.get(key, [])))
     return ProductRule(entry["id"], entry.get("name", entry["id"]), patterns, clues)
 
 
@@ -151,7 +141,7 @@ def _signal_rule(entry: dict, counter: bool) -> SignalRule:
     if pattern is None:
         raise ValueError(f"signal {entry['id']} has no phrases or regex")
     fields = frozenset(entry["fields"]) if "fields" in entry else None
-    clues = Clues(tuple(variant_literal(p) for p in entry.get("phrases", [])), tuple(entry.get("regex", [])))
+    clues = Clues(tuple(variant_literals(p) for p in entry.get("phrases", [])), tuple(entry.get("regex", [])))
     return SignalRule(entry["id"], entry.get("kind", "counter" if counter else "text"), entry.get("strength", "none"),
                       pattern, fields, entry.get("country") if counter else None, clues)
 
@@ -161,8 +151,8 @@ def _claim_rule(entry: dict) -> ClaimRule:
     pattern = compile_any(regexes)
     if pattern is None:
         raise ValueError(f"claim {entry['category']} has no stems or words")
-    clues = Clues(tuple(stem_literal(s) for s in entry.get("stems", []))
-                  + tuple(word_literal(w) for w in entry.get("words", [])))
+    clues = Clues(tuple(stem_literals(s) for s in entry.get("stems", []))
+                  + tuple(word_literals(w) for w in entry.get("words", [])))
     return ClaimRule(entry["category"], entry.get("label", entry["category"]), bool(entry.get("illegal_for_bad")),
                      pattern, clues)
 
@@ -187,7 +177,7 @@ def _entity_rule(entry: dict) -> EntityRule:
 def _health_context(products: dict) -> tuple[re.Pattern[str] | None, Clues]:
     words = [normalize_text(w) for w in products.get("health_context", {}).get("words", [])]
     return (compile_any([variant_regex(w, allow_inflection=True) for w in words]),
-            Clues(tuple(variant_literal(w) for w in words)))
+            Clues(tuple(variant_literals(w) for w in words)))
 
 
 def load_rules(data_dir: Path | None = None) -> Rules:
