@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import duckdb
 import pyarrow as pa
 
-from marketplace_spiders.classify.engine import Classifier
+from marketplace_spiders.classify.engine import PASSTHROUGH_FIELDS, Classifier
 from marketplace_spiders.classify.rules import GENERIC
 from marketplace_spiders.classify.sanctions import load_sanctioned_parties
 from marketplace_spiders.storage.database import refresh_analysis
@@ -51,9 +51,15 @@ ORDER BY r.marketplace, r.product_id, r.observed_at
 """
 
 
+# json.dumps(..., ensure_ascii=False, sort_keys=True, default=str) and json.dumps(..., ensure_ascii=False,
+# default=str), without building an encoder per call.
+_KEY_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+_RESULT_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def text_key(listing: dict) -> str:
     """sha256 of the classifier input of a listing (its text version)."""
-    payload = json.dumps([listing.get(f) for f in INPUT_FIELDS], ensure_ascii=False, sort_keys=True, default=str)
+    payload = _KEY_ENCODER.encode([listing.get(f) for f in INPUT_FIELDS])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -106,7 +112,7 @@ class _Batch:
         self.rows["listing_classifications"].append((
             *ids, listing["description_hash"], result["classifier_version"], listing["run_id"],
             listing["observed_at"], result["verdict"], result["reasons"], named_products(result),
-            json.dumps(result, ensure_ascii=False, default=str),
+            _RESULT_ENCODER.encode(result),
         ))
         self.rows["classification_claims"] += [
             (*ids, c["category"], c["text"], c["field"], c["illegal_for_bad"]) for c in result["claims"]]
@@ -127,7 +133,8 @@ class _Batch:
             if not rows:
                 continue
             schema = _arrow_schema(con, table, columns[table])
-            frame = pa.Table.from_pylist([dict(zip(columns[table], r, strict=True)) for r in rows], schema=schema)
+            frame = pa.Table.from_pydict(dict(zip(columns[table], map(list, zip(*rows, strict=True)), strict=True)),
+                                         schema=schema)
             con.register("classification_batch", frame)
             try:
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM classification_batch")
@@ -155,11 +162,19 @@ def update_classifications(con: duckdb.DuckDBPyConnection, run_id: str, classifi
     ).fetchall())
     batch = _Batch()
     classified = 0
+    # Listings of the run with the same input are classified once (the input exactly: text_key sorts the keys of
+    # the characteristics, whose order can change the order of the hits).
+    results: dict[str, dict] = {}
     for listing in _run_listings(con, run_id):
         key = text_key(listing)
         ids = (listing["marketplace"], listing["product_id"], key)
         if ids not in done:
-            batch.add_classification(listing, key, classifier.classify(listing))
+            same_input = _RESULT_ENCODER.encode([listing.get(f) for f in INPUT_FIELDS])
+            if same_input not in results:
+                results[same_input] = classifier.classify(listing)
+            # only the passed-through marketplace and product_id differ
+            result = {**results[same_input], **{k: listing[k] for k in PASSTHROUGH_FIELDS}}
+            batch.add_classification(listing, key, result)
             done.add(ids)
             classified += 1
         observation = (listing["marketplace"], listing["product_id"], listing["observed_at"])
