@@ -201,7 +201,7 @@ def normalize(original: str | None) -> NormalizedText:
     return _normalize(original)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def _normalize_short(original: str) -> NormalizedText:
     return _normalize(original)
 
