@@ -90,6 +90,7 @@ SIGNAL_COLUMNS = ("marketplace", "product_id", "text_key", "signal_id", "kind", 
 ENTITY_COLUMNS = ("marketplace", "product_id", "text_key", "entity_id", "entity_name", "source", "field",
                   "matched_text", "matched_name", "score", "method", "evidence", "sanctioned", "un_reference",
                   "ofac_ent_num")
+RUN_CACHE_SIZE = 2048  # classifications kept for listings of the same run with the same input
 OBSERVATION_COLUMNS = ("run_id", "marketplace", "product_id", "observed_at", "text_key")
 
 
@@ -171,6 +172,8 @@ def update_classifications(con: duckdb.DuckDBPyConnection, run_id: str, classifi
         if ids not in done:
             same_input = _RESULT_ENCODER.encode([listing.get(f) for f in INPUT_FIELDS])
             if same_input not in results:
+                if len(results) >= RUN_CACHE_SIZE:
+                    results.clear()  # memory stays bounded on large runs
                 results[same_input] = classifier.classify(listing)
             # only the passed-through marketplace and product_id differ
             result = {**results[same_input], **{k: listing[k] for k in PASSTHROUGH_FIELDS}}
