@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DEMO_DB := data/demo.duckdb
 DB ?= data/marketplace.duckdb
 
-.PHONY: demo test crawl browser lint bench bench-replay bench-trust bench-analysis clean
+.PHONY: demo test crawl browser lint bench bench-replay bench-trust bench-analysis bench-browser bench-classify clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 # Benchmarks print figures (they are not tests); each takes minutes.
-bench: bench-replay bench-trust bench-analysis
+bench: bench-replay bench-trust bench-analysis bench-browser bench-classify
 
 bench-replay: $(STAMP)
 	$(PY) bench/replay_benchmark.py
@@ -50,6 +50,12 @@ bench-trust: $(STAMP)
 
 bench-analysis: $(STAMP)
 	$(PY) bench/analysis_benchmark.py
+
+bench-browser: $(STAMP) browser
+	$(PY) bench/browser_benchmark.py --blocking both
+
+bench-classify: $(STAMP)
+	$(PY) bench/classify_benchmark.py
 
 clean:
 	rm -rf data reports
