@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sample_files import real_sample
+from sample_files import FIXTURES, real_sample
 from scrapy.http import HtmlResponse, TextResponse
 
 from marketplace_spiders.pages import ozon, wildberries, yandex_market
@@ -58,6 +59,10 @@ def ozon_search(r):
     return page.search_hits("x", 1, AT), page.next_page_url()
 
 
+def ozon_seller_legal(r):
+    return ozon.OzonSellerLegalPage(r, "3330001").to_seller(AT)
+
+
 def ym_product(r):
     page = yandex_market.YandexMarketProductPage(r)
     return page.to_item(AT), page.to_seller(AT), page.to_content(AT)
@@ -83,12 +88,22 @@ CASES = [
      "https://www.ozon.ru/api/composer-api.bx/page/json/v2?url=/product/5413206766/"),
     (ozon_search, "ozon/krein15_fixtures/ozon_search.json",
      "https://www.ozon.ru/api/composer-api.bx/page/json/v2?url=/search/?text=x"),
+    # no real capture of this endpoint exists: the reconstructed fixture (its meta.json says so)
+    (ozon_seller_legal, "fixtures/ozon/pages/seller_legal_info/body.json",
+     "https://www.ozon.ru/api/entrypoint-api.bx/page/json/v2?url=/modal/shop-in-shop-info"),
     (ym_product, "yandex_market/ru-marketplace-mcp_fixtures/card_washer.html",
      "https://market.yandex.ru/product--x/1"),
     (ym_search, "yandex_market/ru-marketplace-mcp_fixtures/search_washer.html",
      "https://market.yandex.ru/search?text=x"),
 ]
 IDS = [case[0].__name__ for case in CASES]
+
+
+def sample_path(sample: str) -> Path:
+    """A real sample (path under shared/real-samples), or a project fixture (path starting with fixtures/)."""
+    if sample.startswith("fixtures/"):
+        return FIXTURES.parent / sample
+    return real_sample(sample)
 
 
 def respond(url: str, body: bytes, encoding: str = "utf-8") -> TextResponse:
@@ -135,7 +150,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list
 @FUZZ
 @given(data=st.data())
 def test_truncated_and_garbled(parse, sample, url, data):
-    body = real_sample(sample).read_bytes()
+    body = sample_path(sample).read_bytes()
     cut = data.draw(st.integers(0, len(body)))
     survives(parse, url, body[:cut])
     flips = data.draw(st.lists(st.tuples(st.integers(0, len(body) - 1), st.integers(0, 255)), max_size=8))
@@ -150,7 +165,7 @@ def test_truncated_and_garbled(parse, sample, url, data):
 @FUZZ
 @given(data=st.data())
 def test_wrongly_typed_values(parse, sample, url, data):
-    document = json.loads(real_sample(sample).read_text("utf-8"))
+    document = json.loads(sample_path(sample).read_text("utf-8"))
     for _ in range(data.draw(st.integers(1, 4))):
         paths = list(_paths(document))  # again after each change: a replaced branch has no old paths
         if not paths:
@@ -162,7 +177,7 @@ def test_wrongly_typed_values(parse, sample, url, data):
 @pytest.mark.parametrize("parse, sample, url", CASES, ids=IDS)
 @pytest.mark.parametrize("variant", ["empty", "whitespace", "null", "list", "cp1251", "huge", "binary"])
 def test_edge_bodies(parse, sample, url, variant):
-    body = real_sample(sample).read_bytes()
+    body = sample_path(sample).read_bytes()
     bodies = {
         "empty": (b"", "utf-8"),
         "whitespace": (b" \n\t ", "utf-8"),

@@ -16,11 +16,13 @@ from marketplace_spiders.pages.ozon import (
     OzonProductDetailsPage,
     OzonProductPage,
     OzonSearchPage,
+    OzonSellerLegalPage,
     OzonWidgetStates,
     parse_count,
     parse_rub,
     second_page_url,
     seller_id_from_link,
+    seller_legal_url,
 )
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real-samples" / "ozon"
@@ -412,7 +414,48 @@ def test_fixture_case(case):
     if meta["page_object"] == "OzonProductDetailsPage":
         _compare(OzonProductDetailsPage(response).to_content(AT), expected["content"])
         return
+    if meta["page_object"] == "OzonSellerLegalPage":
+        _compare(OzonSellerLegalPage(response, meta["seller_id"]).to_seller(AT), expected["seller"])
+        return
     page = OzonProductPage(response)
     _compare(page.to_item(AT), expected["item"])
     _compare(page.to_seller(AT), expected["seller"])
     _compare(page.to_content(AT), expected["content"])
+
+
+# -- seller legal information ----------------------------------------------------------------------------
+
+
+def _legal_page(lines: list[str], widget: str = "textBlock-1-default-1") -> TextResponse:
+    state = {"body": [{"type": "textAtom", "textAtom": {"text": t}} for t in lines]}
+    body = json.dumps({"widgetStates": {widget: json.dumps(state, ensure_ascii=False)}}, ensure_ascii=False)
+    return TextResponse(url=seller_legal_url("42"), body=body.encode(), encoding="utf-8")
+
+
+def test_seller_legal_url_points_at_the_modal():
+    url = seller_legal_url("3330001")
+    assert url.startswith("https://www.ozon.ru/api/entrypoint-api.bx/page/json/v2?url=")
+    inner = parse_qs(urlsplit(url).query)["url"][0]
+    assert inner == "/modal/shop-in-shop-info?seller_id=3330001&page_changed=true"
+
+
+SELLER_LEGAL = [
+    (["ООО «Корё Трейд»", "ОГРН 1232500012345", "ИНН 2540000000", "Работает согласно графику Ozon"],
+     ("ООО «Корё Трейд»", "1232500012345", "2540000000")),
+    (["Xiamen Yaowu Erqi Trading Co., LTD", "Работает согласно графику Ozon"],
+     ("Xiamen Yaowu Erqi Trading Co., LTD", None, None)),
+    (["Работает согласно графику Ozon", "ИП Ким Сон Ир", "ОГРНИП: 325253600099999"],
+     ("ИП Ким Сон Ир", "325253600099999", None)),
+]
+
+
+@pytest.mark.parametrize(("lines", "expected"), SELLER_LEGAL, ids=["ooo", "foreign", "ip"])
+def test_seller_legal_lines(lines, expected):
+    seller = OzonSellerLegalPage(_legal_page(lines), "42").to_seller(AT, name="shop")
+    assert (seller.legal_name, seller.ogrn, seller.inn) == expected
+    assert (seller.seller_id, seller.name, seller.marketplace) == ("42", "shop", "ozon")
+
+
+def test_seller_legal_page_without_text_block_raises():
+    with pytest.raises(LayoutError):
+        OzonSellerLegalPage(_legal_page(["x"], widget="cellList-1-default-1"), "42")

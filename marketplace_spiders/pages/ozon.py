@@ -626,6 +626,76 @@ class OzonProductDetailsPage:
         )
 
 
+# -- seller legal information -----------------------------------------------------------------------
+ENTRYPOINT_PAGE = SITE + "/api/entrypoint-api.bx/page/json/v2?url="
+SELLER_LEGAL_WIDGETS = ("textBlock",)
+_OGRN_IN_TEXT = re.compile(r"(?<!\d)(\d{15}|\d{13})(?!\d)")
+_SCHEDULE = re.compile(r"график|работает|режим работы", re.IGNORECASE)
+_IDENTIFIER_LINE = re.compile(r"^\s*(ОГРН|ОГРНИП|ИНН|КПП)\b|^\s*\d{10,15}\s*$", re.IGNORECASE)
+
+
+def seller_legal_url(seller_id: str) -> str:
+    """entrypoint-api URL of the seller's "О магазине" modal (legal name and registration numbers)."""
+    inner = f"/modal/shop-in-shop-info?seller_id={seller_id}&page_changed=true"
+    return ENTRYPOINT_PAGE + quote(inner, safe="/")
+
+
+@layout_guard
+class OzonSellerLegalPage:
+    """The seller's legal information modal (``/modal/shop-in-shop-info``), for sellers whose product page
+    carries no trust-factor tooltip: ``textBlock`` widgets whose ``body[]`` holds ``textAtom.text`` lines
+    (legal name, ОГРН/ОГРНИП, address, working hours)."""
+
+    def __init__(self, response: Response, seller_id: str):
+        self.response = response
+        self.seller_id = seller_id
+        self.states = _load_states(response)
+        if not self.lines():
+            raise LayoutError(f"no textBlock text lines; widgets: {sorted(self.states.names())[:15]}")
+
+    def lines(self) -> list[str]:
+        lines = []
+        for name in SELLER_LEGAL_WIDGETS:
+            for state in self.states.all(name):
+                for atom in state.get("body") or []:
+                    if _get(atom, "type") == "textAtom":
+                        text = clean_text(_get(atom, "textAtom", "text"))
+                        if text:
+                            lines.append(text)
+        return lines
+
+    def legal_name(self) -> str | None:
+        lines = [line for line in self.lines() if not _SCHEDULE.search(line)]
+        with_form = next((line for line in lines if _LEGAL_FORM.match(line)), None)
+        if with_form:
+            return with_form
+        return next((line for line in lines if not _IDENTIFIER_LINE.search(line)), None)
+
+    def ogrn(self) -> str | None:
+        for line in self.lines():
+            if "ИНН" in line.upper():
+                continue
+            match = _OGRN_IN_TEXT.search(line)
+            if match:
+                return match.group(1)
+        return None
+
+    def inn(self) -> str | None:
+        return next((m.group(1) for line in self.lines() if (m := _INN.search(line))), None)
+
+    def to_seller(self, observed_at: datetime, name: str | None = None) -> SellerObservation:
+        return SellerObservation(
+            marketplace=MARKETPLACE,
+            seller_id=self.seller_id,
+            name=name,
+            legal_name=self.legal_name(),
+            inn=self.inn(),
+            ogrn=self.ogrn(),
+            observed_at=observed_at,
+            response_sha256=body_sha256(self.response),
+        )
+
+
 # -- search page -------------------------------------------------------------------------------------
 @dataclass
 class OzonTile:

@@ -9,7 +9,9 @@ the browser's cookies. Chromium shows a JSON document as ``<pre>`` text; ``json_
 - product: ``url=/product/<sku>/`` -> heading, price, availability, seller (with legal name and OGRN from
   the trust factors), JSON-LD description; when the listing is new or its content is older than
   OZON_CONTENT_MAX_AGE_DAYS (7), the layout's second page (``webCharacteristics``/``webDescription``) for
-  country of manufacture and manufacturer.
+  country of manufacture and manufacturer;
+- seller: when a product page shows a marketplace seller without legal details (no trust-factor tooltip),
+  the seller's "О магазине" modal (entrypoint-api ``/modal/shop-in-shop-info?seller_id=``) once per run.
 """
 
 from __future__ import annotations
@@ -24,15 +26,17 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from marketplace_spiders.browser import browser_settings
-from marketplace_spiders.items import ListingContent, ListingObservation
+from marketplace_spiders.items import ListingContent, ListingObservation, SellerObservation
 from marketplace_spiders.pages.description import description_hash
 from marketplace_spiders.pages.errors import LayoutError
 from marketplace_spiders.pages.ozon import (
     OzonProductDetailsPage,
     OzonProductPage,
     OzonSearchPage,
+    OzonSellerLegalPage,
     composer_url,
     second_page_url,
+    seller_legal_url,
     site_path_of,
 )
 from marketplace_spiders.spiders.browser_marketplace import BrowserMarketplaceSpider
@@ -58,6 +62,10 @@ class OzonSpider(BrowserMarketplaceSpider):
     search_wait_selector = "pre"
     product_wait_selector = "pre"
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._seller_legal_requested: set[str] = set()
+
     def search_url(self, term: str, page: int) -> str:
         return composer_url("/search/?" + urlencode({"text": term, "from_global": "true"}))
 
@@ -80,6 +88,7 @@ class OzonSpider(BrowserMarketplaceSpider):
         seller = page.to_seller(at)
         if seller is not None:
             yield seller
+            yield from self.seller_legal_request(seller)
         if not self.content_is_stale(observation.product_id, at):
             yield self.with_known_content(observation)
             return
@@ -91,6 +100,31 @@ class OzonSpider(BrowserMarketplaceSpider):
                                    observation=observation, content=content),
             cb_kwargs={"observation": observation, "content": content},
         )
+
+    def seller_legal_request(self, seller: SellerObservation) -> Iterator[scrapy.Request]:
+        """The seller's "О магазине" modal, once per run, when the product page showed no legal details
+        (marketplace sellers only: Ozon's own storefront has a slug, not a number)."""
+        if seller.legal_name or seller.ogrn or not seller.seller_id.isdigit():
+            return
+        if seller.seller_id in self._seller_legal_requested:
+            return
+        self._seller_legal_requested.add(seller.seller_id)
+        yield scrapy.Request(
+            seller_legal_url(seller.seller_id), callback=self.parse_seller_legal, errback=self.on_seller_legal_error,
+            meta=self.browser_meta("seller", self.product_wait_selector), cb_kwargs={"seller": seller},
+        )
+
+    def parse_seller_legal(self, response: Response, seller: SellerObservation) -> Iterator[Any]:
+        try:
+            page = OzonSellerLegalPage(json_document(response), seller.seller_id)
+        except LayoutError as exc:
+            yield self.malformed(response, "seller", exc)
+            return
+        yield self.fetch_record(response, "seller")
+        yield page.to_seller(self.fetched_at(response), name=seller.name)
+
+    def on_seller_legal_error(self, failure: Failure) -> Iterator[Any]:
+        yield self.failed_fetch(failure)
 
     def parse_details(self, response: Response, observation: ListingObservation,
                       content: ListingContent) -> Iterator[Any]:
