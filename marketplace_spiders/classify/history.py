@@ -63,14 +63,32 @@ def text_key(listing: dict) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _run_listings(con: duckdb.DuckDBPyConnection, run_id: str) -> Iterator[dict]:
-    cur = con.execute(RUN_OBSERVATIONS_SQL, {"run_id": run_id})
-    columns = [d[0] for d in cur.description]
-    for row in cur.fetchall():
-        listing = dict(zip(columns, row, strict=True))
-        if listing["characteristics"]:
-            listing["characteristics"] = json.loads(listing["characteristics"])
-        yield listing
+CHUNK_SIZE = 5_000  # listings read, classified and appended at a time: memory stays flat on large runs
+
+
+def _run_listings(con: duckdb.DuckDBPyConnection, run_id: str) -> Iterator[list[dict]]:
+    """The run's listed observations with their classifier input, in chunks of ``CHUNK_SIZE``.
+
+    They are put in a temp table first (inside the caller's transaction, so the run's uncommitted rows are
+    seen) and read back a chunk at a time: a fetchall of a 200,000-listing run held over 1 GB in Python."""
+    con.execute("CREATE OR REPLACE TEMP TABLE classify_run_input AS SELECT row_number() OVER "
+                f"(ORDER BY marketplace, product_id, observed_at) AS rn, * FROM ({RUN_OBSERVATIONS_SQL})",
+                {"run_id": run_id})
+    try:
+        total = con.execute("SELECT count(*) FROM classify_run_input").fetchone()[0]
+        for start in range(1, total + 1, CHUNK_SIZE):
+            cur = con.execute("SELECT * EXCLUDE (rn) FROM classify_run_input WHERE rn BETWEEN ? AND ? ORDER BY rn",
+                              [start, start + CHUNK_SIZE - 1])
+            columns = [d[0] for d in cur.description]
+            chunk = []
+            for row in cur.fetchall():
+                listing = dict(zip(columns, row, strict=True))
+                if listing["characteristics"]:
+                    listing["characteristics"] = json.loads(listing["characteristics"])
+                chunk.append(listing)
+            yield chunk
+    finally:
+        con.execute("DROP TABLE IF EXISTS classify_run_input")
 
 
 def _classified_keys(con: duckdb.DuckDBPyConnection, run_id: str) -> set[tuple[str, str, str]]:
@@ -153,7 +171,8 @@ def update_classifications(con: duckdb.DuckDBPyConnection, run_id: str, classifi
     """Classify the run's listings per text version not classified before; returns how many were classified.
 
     ``con`` is already inside the ingest transaction: this function neither begins nor commits.
-    Re-running it for the same run adds nothing. Rows are appended per table in one statement.
+    Re-running it for the same run adds nothing. Rows are appended per table in one statement per chunk of
+    ``CHUNK_SIZE`` listings.
     """
     if classifier is None:
         classifier = Classifier(sanctioned_parties=load_sanctioned_parties(con))
@@ -161,30 +180,40 @@ def update_classifications(con: duckdb.DuckDBPyConnection, run_id: str, classifi
     seen_observations = set(con.execute(
         "SELECT marketplace, product_id, observed_at FROM observation_classifications WHERE run_id = ?", [run_id]
     ).fetchall())
-    batch = _Batch()
     classified = 0
     # Listings of the run with the same input are classified once (the input exactly: text_key sorts the keys of
     # the characteristics, whose order can change the order of the hits).
     results: dict[str, dict] = {}
-    for listing in _run_listings(con, run_id):
-        key = text_key(listing)
-        ids = (listing["marketplace"], listing["product_id"], key)
-        if ids not in done:
-            same_input = _RESULT_ENCODER.encode([listing.get(f) for f in INPUT_FIELDS])
-            if same_input not in results:
-                if len(results) >= RUN_CACHE_SIZE:
-                    results.clear()  # memory stays bounded on large runs
-                results[same_input] = classifier.classify(listing)
-            # only the passed-through marketplace and product_id differ
-            result = {**results[same_input], **{k: listing[k] for k in PASSTHROUGH_FIELDS}}
-            batch.add_classification(listing, key, result)
-            done.add(ids)
-            classified += 1
-        observation = (listing["marketplace"], listing["product_id"], listing["observed_at"])
-        if observation not in seen_observations:
-            batch.rows["observation_classifications"].append((run_id, *observation, key))
-            seen_observations.add(observation)
-    batch.write(con)
+    for chunk in _run_listings(con, run_id):
+        batch = _Batch()
+        for listing in chunk:
+            classified += _classify_one(listing, run_id, classifier, batch, done, seen_observations, results)
+        batch.write(con)
+    return classified
+
+
+def _classify_one(listing: dict, run_id: str, classifier: Classifier, batch: _Batch, done: set, seen: set,
+                  results: dict[str, dict]) -> int:
+    """Add one listed observation (and its classification, if its text version is new) to ``batch``; 1 if
+    classified."""
+    classified = 0
+    key = text_key(listing)
+    ids = (listing["marketplace"], listing["product_id"], key)
+    if ids not in done:
+        same_input = _RESULT_ENCODER.encode([listing.get(f) for f in INPUT_FIELDS])
+        if same_input not in results:
+            if len(results) >= RUN_CACHE_SIZE:
+                results.clear()  # memory stays bounded on large runs
+            results[same_input] = classifier.classify(listing)
+        # only the passed-through marketplace and product_id differ
+        result = {**results[same_input], **{k: listing[k] for k in PASSTHROUGH_FIELDS}}
+        batch.add_classification(listing, key, result)
+        done.add(ids)
+        classified = 1
+    observation = (listing["marketplace"], listing["product_id"], listing["observed_at"])
+    if observation not in seen:
+        batch.rows["observation_classifications"].append((run_id, *observation, key))
+        seen.add(observation)
     return classified
 
 
