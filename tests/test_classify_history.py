@@ -4,6 +4,7 @@ Database.ingest_pending), classified by the post-ingest hook, read back through 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -110,6 +111,12 @@ def test_strong_listings_today_and_verdict_history(timeline: Timeline) -> None:
     strong_today = timeline.query(
         "SELECT product_id, verdict_first_seen FROM current_verdicts WHERE verdict = 'strong'")
     assert strong_today == [("1", timeline.at(2))]
+    details = timeline.query("SELECT details FROM listing_classifications WHERE product_id = '2'")
+    assert [c["country"] for c in json.loads(details[0][0])["counter_signals"]] == ["KR"]
+    details = timeline.query(
+        "SELECT details FROM listing_classifications WHERE product_id = '1' AND verdict = 'strong'")
+    assert [(p["id"], p["text"]) for p in json.loads(details[0][0])["products"] if p["specificity"] != "generic"] == [
+        ("kumdang-2", "Кымдан-2")]
     signals = timeline.query("SELECT signal_id, matched_text, first_seen FROM listing_origin_signals "
                              "WHERE product_id = '1' ORDER BY signal_id")
     assert ("country_field_dprk", "КНДР", timeline.at(2)) in signals

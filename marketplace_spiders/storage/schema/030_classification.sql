@@ -15,7 +15,8 @@ CREATE TABLE listing_classifications (
     verdict             VARCHAR NOT NULL,   -- strong | possible | unrelated
     reasons             VARCHAR[],
     product_ids         VARCHAR[],          -- products.toml ids of named products matched (not generic words)
-    result              JSON,               -- the full classify_listing output
+    details             JSON,               -- {"products": [...], "counter_signals": [...]} of the classification
+                                            -- (claims, origin signals, entity matches: their own tables)
     PRIMARY KEY (marketplace, product_id, text_key)
 );
 
