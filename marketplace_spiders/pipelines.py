@@ -36,7 +36,8 @@ class StagingPipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         settings = crawler.settings
-        self.database = Database(settings["DUCKDB_PATH"], lock_timeout=settings.getfloat("DUCKDB_LOCK_TIMEOUT"))
+        self.database = Database(settings["DUCKDB_PATH"], lock_timeout=settings.getfloat("DUCKDB_LOCK_TIMEOUT"),
+                                 memory_limit=settings.get("DUCKDB_INGEST_MEMORY_LIMIT"))
         self.batch_size = settings.getint("STAGING_BATCH_SIZE", 5_000)
         self.replay = bool(settings.get("REPLAY_DIR"))
         self.stager: RunStager | None = None
@@ -138,7 +139,8 @@ class StagingPipeline:
         self.crawler.stats.set_value("run/id", row["run_id"])
         code = subprocess.run(
             [sys.executable, "-m", "marketplace_spiders.storage.ingest_process", "--db", str(self.database.path),
-             "--run-dir", str(self.stager.run_dir), "--lock-timeout", str(self.database.lock_timeout)],
+             "--run-dir", str(self.stager.run_dir), "--lock-timeout", str(self.database.lock_timeout)]
+            + (["--memory-limit", self.database.memory_limit] if self.database.memory_limit else []),
             check=False,
         ).returncode
         if code == 0:

@@ -124,3 +124,13 @@ def test_schema_applied_once_and_views_reapplied(tmp_path):
     con.close()
     assert {"crawl_runs", "listings", "listing_observations", "descriptions", "sellers", "seller_observations",
             "search_hits", "fetches"} <= tables
+
+
+def test_memory_limit_of_ingest_connections(tmp_path: Path) -> None:
+    """DUCKDB_INGEST_MEMORY_LIMIT reaches DuckDB (the pipeline passes it to the ingest child as --memory-limit)."""
+    with Database(tmp_path / "m.duckdb", memory_limit="300MB").session() as con:
+        limited = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    with Database(tmp_path / "m.duckdb").session() as con:
+        default = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limited.replace(" ", "") in ("286.1MiB", "300.0MB", "286MiB")
+    assert default != limited

@@ -93,9 +93,11 @@ class Database:
     ``lock_timeout`` is how long to keep retrying when another process holds the file.
     """
 
-    def __init__(self, path: str | Path, lock_timeout: float = 60.0):
+    def __init__(self, path: str | Path, lock_timeout: float = 60.0, memory_limit: str | None = None):
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        self.memory_limit = memory_limit or None
+        """DuckDB ``memory_limit`` of this object's connections (e.g. "256MB"); None = DuckDB's default."""
 
     # -- connections -------------------------------------------------------------------
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -105,7 +107,8 @@ class Database:
         delay = 0.05
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                config = {"memory_limit": self.memory_limit} if self.memory_limit else {}
+                return duckdb.connect(str(self.path), read_only=read_only, config=config)
             except duckdb.Error as exc:  # IOException on lock
                 if not _is_lock_error(exc) or time.monotonic() >= deadline:
                     if _is_lock_error(exc):

@@ -21,10 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", required=True, type=Path)
     parser.add_argument("--run-dir", required=True, type=Path)
     parser.add_argument("--lock-timeout", type=float, default=60.0)
+    parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit of the ingest (e.g. 256MB)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     try:
-        Database(args.db, lock_timeout=args.lock_timeout).ingest_run(args.run_dir)
+        Database(args.db, lock_timeout=args.lock_timeout, memory_limit=args.memory_limit).ingest_run(args.run_dir)
     except DatabaseLocked as exc:
         logging.getLogger(__name__).warning("%s", exc)
         return EXIT_LOCKED
