@@ -237,15 +237,15 @@ def run_listings(count: int, rng: random.Random) -> list[dict]:
 
 
 def ingest_timed(db: Database, run_dir: Path, hooks: bool) -> float:
-    saved = list(database.POST_INGEST_HOOKS)
+    saved = list(database.AFTER_INGEST_HOOKS)
     if not hooks:
-        database.POST_INGEST_HOOKS.clear()
+        database.AFTER_INGEST_HOOKS.clear()
     try:
         started = time.perf_counter()
         db.ingest_run(run_dir)
         return time.perf_counter() - started
     finally:
-        database.POST_INGEST_HOOKS[:] = saved
+        database.AFTER_INGEST_HOOKS[:] = saved
 
 
 def classify_timed(db: Database, run_id: str) -> tuple[float, int]:

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from marketplace_spiders.classify import history
 from marketplace_spiders.classify.history import rebuild_classifications, update_classifications
 from marketplace_spiders.items import FetchRecord, ListingContent, ListingObservation, SearchHit, SellerObservation
 from marketplace_spiders.pages.description import description_hash
+from marketplace_spiders.storage import database
 from marketplace_spiders.storage.database import Database, staging_root_for
 from marketplace_spiders.storage.staging import RunStager
 
@@ -174,3 +176,26 @@ def test_import_sanctions_then_history_matches_the_list(timeline: Timeline) -> N
     assert timeline.query(sql) == [("ofac_sdn", "ofac_sdn:36", True, timeline.at(1))]
     # a non-DPRK sanctions entry is recorded but is not evidence of DPRK origin
     assert timeline.query("SELECT verdict FROM current_verdicts WHERE product_id = '7'") == [("unrelated",)]
+
+
+def test_a_run_left_unclassified_is_classified_by_the_next_ingest(timeline: Timeline, monkeypatch) -> None:
+    """An ingest that stopped after committing its rows (or a database ingested before classification
+    existed) leaves runs without a classified_runs row: the next ingest classifies them, oldest first."""
+    monkeypatch.setattr(database, "AFTER_INGEST_HOOKS", [])
+    timeline.run({"1": Seen(KUMDANG, CANCER_TEXT, "КНДР")})
+    assert timeline.query("SELECT count(*) FROM classified_runs") == [(0,)]
+    assert timeline.query("SELECT count(*) FROM listing_verdicts") == [(0,)]
+    monkeypatch.undo()
+    timeline.run({"1": Seen(KUMDANG, None, "КНДР")})
+    assert timeline.query("SELECT run_id, text_versions FROM classified_runs ORDER BY run_id") == [
+        ("run-1", 1), ("run-2", 0)]
+    assert timeline.query("SELECT first_run_id, last_run_id FROM listing_claims WHERE category = 'cancer'") == [
+        ("run-1", "run-2")]
+    assert timeline.query("SELECT verdict FROM current_listings") == [("strong",)]
+
+
+def test_classification_commits_in_chunks(timeline: Timeline, monkeypatch) -> None:
+    monkeypatch.setattr(history, "CHUNK_SIZE", 2)
+    timeline.run({str(i): Seen(f"{KUMDANG} вариант {i}", PLAIN_TEXT, "КНДР") for i in range(1, 6)})
+    assert timeline.query("SELECT count(*), count(DISTINCT text_key) FROM observation_classifications") == [(5, 5)]
+    assert timeline.query("SELECT count(*) FROM current_verdicts WHERE verdict = 'strong'") == [(5,)]

@@ -126,7 +126,7 @@ def test_schema_applied_once_and_views_reapplied(tmp_path):
             "search_hits", "fetches"} <= tables
 
 
-def test_memory_limit_of_ingest_connections(tmp_path: Path) -> None:
+def test_memory_limit_of_ingest_connections(tmp_path) -> None:
     """DUCKDB_INGEST_MEMORY_LIMIT reaches DuckDB (the pipeline passes it to the ingest child as --memory-limit)."""
     with Database(tmp_path / "m.duckdb", memory_limit="300MB").session() as con:
         limited = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]

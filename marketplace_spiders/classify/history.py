@@ -1,12 +1,13 @@
 """Store classifications over time in DuckDB, once per (listing, text version).
 
-``update_classifications(con, run_id)`` runs inside the ingest transaction, after a run's rows are in
-(register it in ``marketplace_spiders.storage.database.POST_INGEST_HOOKS``). For every listed observation of
-the run it builds the classifier's input from the observation, its description version (the latest earlier
-one when this run did not fetch the description) and the seller's legal identity, records which text version
-the observation had (``observation_classifications``) and classifies each text version not classified before
-(``listing_classifications`` + claims, signals and entity matches). The views in
-``storage/views/030_classification.sql`` turn this into first/last seen per claim, signal, entity and verdict.
+``classify_pending_runs(con)`` runs after an ingest commits its run's rows (registered in
+``marketplace_spiders.storage.database.AFTER_INGEST_HOOKS``) and classifies every run not classified yet.
+For every listed observation of a run it builds the classifier's input from the observation, its
+description version (the latest earlier one when this run did not fetch the description) and the seller's
+legal identity, records which text version the observation had (``observation_classifications``) and
+classifies each text version not classified before (``listing_classifications`` + claims, signals and entity
+matches); ``classified_runs`` marks runs done. The views in ``storage/views/010_classification.sql`` turn
+this into first/last seen per claim, signal, entity and verdict.
 """
 
 from __future__ import annotations
@@ -169,12 +170,15 @@ def _arrow_schema(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str
     return empty.schema
 
 
-def update_classifications(con: duckdb.DuckDBPyConnection, run_id: str, classifier: Classifier | None = None) -> int:
-    """Classify the run's listings per text version not classified before; returns how many were classified.
+def update_classifications(con: duckdb.DuckDBPyConnection, run_id: str, classifier: Classifier | None = None,
+                           commit_chunks: bool = False) -> int:
+    """Classify the run's listings per text version not classified before, and mark the run classified
+    (``classified_runs``); returns how many text versions were classified.
 
-    ``con`` is already inside the ingest transaction: this function neither begins nor commits.
-    Re-running it for the same run adds nothing. Rows are appended per table in one statement per chunk of
-    ``CHUNK_SIZE`` listings.
+    Rows are appended per table in one statement per chunk of ``CHUNK_SIZE`` listings. With
+    ``commit_chunks`` each chunk (and the final mark) is its own transaction, so memory stays bounded and a
+    run interrupted half-way is finished by the next call; otherwise ``con`` is inside the caller's
+    transaction and this function neither begins nor commits. Re-running it for the same run adds nothing.
     """
     if classifier is None:
         classifier = Classifier(sanctioned_parties=load_sanctioned_parties(con))
@@ -190,8 +194,40 @@ def update_classifications(con: duckdb.DuckDBPyConnection, run_id: str, classifi
         batch = _Batch()
         for listing in chunk:
             classified += _classify_one(listing, run_id, classifier, batch, done, seen_observations, results)
-        batch.write(con)
+        _in_transaction(con, commit_chunks, lambda b=batch: b.write(con))
+    _in_transaction(con, commit_chunks, lambda: con.execute(
+        "INSERT OR REPLACE INTO classified_runs VALUES (?, (now() AT TIME ZONE 'UTC')::TIMESTAMP, ?, ?)",
+        [run_id, classifier.version, classified]))
     return classified
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection, own: bool, action) -> None:
+    if not own:
+        action()
+        return
+    con.execute("BEGIN")
+    try:
+        action()
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def classify_pending_runs(con: duckdb.DuckDBPyConnection) -> int:
+    """Classify every run without a ``classified_runs`` row, oldest first, each chunk in its own transaction
+    (after an ingest; also finishes an interrupted classification and back-fills runs ingested before
+    classification existed). Returns the number of runs classified."""
+    pending = [r[0] for r in con.execute(
+        "SELECT run_id FROM crawl_runs WHERE run_id NOT IN (SELECT run_id FROM classified_runs) "
+        "ORDER BY started_at, run_id").fetchall()]
+    if not pending:
+        return 0
+    classifier = Classifier(sanctioned_parties=load_sanctioned_parties(con))
+    for run_id in pending:
+        count = update_classifications(con, run_id, classifier, commit_chunks=True)
+        log.info("classified %d new text version(s) of run %s", count, run_id)
+    return len(pending)
 
 
 def _classify_one(listing: dict, run_id: str, classifier: Classifier, batch: _Batch, done: set, seen: set,
@@ -220,7 +256,7 @@ def _classify_one(listing: dict, run_id: str, classifier: Classifier, batch: _Ba
 
 
 CLASSIFICATION_TABLES = ("observation_classifications", "classification_claims", "classification_signals",
-                         "classification_entity_matches", "listing_classifications")
+                         "classification_entity_matches", "listing_classifications", "classified_runs")
 
 
 def rebuild_classifications(con: duckdb.DuckDBPyConnection, classifier: Classifier | None = None) -> dict[str, int]:
@@ -243,7 +279,3 @@ def rebuild_classifications(con: duckdb.DuckDBPyConnection, classifier: Classifi
     return {"runs": len(runs), "text_versions": classified}
 
 
-def classify_ingested_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """The post-ingest hook (``storage.database.POST_INGEST_HOOKS``)."""
-    count = update_classifications(con, run_id)
-    log.info("classified %d new text version(s) of run %s", count, run_id)

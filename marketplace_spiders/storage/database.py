@@ -34,10 +34,10 @@ STAGED_TABLES = (
 )
 
 
-def _classify_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    from marketplace_spiders.classify.history import classify_ingested_run
+def _classify_pending(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    from marketplace_spiders.classify.history import classify_pending_runs
 
-    classify_ingested_run(con, run_id)
+    classify_pending_runs(con)
 
 
 # The analysis views materialised as tables (storage/queries/refresh_analysis.sql; the *_live views
@@ -64,10 +64,24 @@ def _materialised_tables_missing(con: duckdb.DuckDBPyConnection) -> bool:
     return not set(MATERIALISED_VIEWS) <= found
 
 
-# Hooks run inside the ingest transaction after a run's rows are in: classification of the run's listings
-# (claims, origin signals, entity matches, verdict per text version; marketplace_spiders.classify.history),
-# then the refresh of the materialised analysis tables (which read the verdicts).
-POST_INGEST_HOOKS: list = [_classify_run, refresh_analysis]
+def _refresh_in_own_transaction(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    con.execute("BEGIN")
+    try:
+        refresh_analysis(con)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+# Hooks run inside the ingest transaction after a run's rows are in (none by default).
+POST_INGEST_HOOKS: list = []
+# Hooks run after the run's rows are committed, each in transactions of its own: the classification of
+# every run not classified yet (claims, origin signals, entity matches, verdict per text version, appended
+# and committed in chunks so a large first run does not hold its rows in one transaction;
+# marketplace_spiders.classify.history), then the refresh of the materialised analysis tables (which read
+# the verdicts). Until the refresh commits, the tables show the previous consistent state.
+AFTER_INGEST_HOOKS: list = [_classify_pending, _refresh_in_own_transaction]
 
 
 class DatabaseLocked(RuntimeError):
@@ -216,6 +230,9 @@ class Database:
             exists = con.execute("SELECT 1 FROM crawl_runs WHERE run_id = ?", [run["run_id"]]).fetchone()
             if exists:
                 log.info("run %s already ingested; removing its staging folder", run["run_id"])
+                if not con.execute("SELECT 1 FROM classified_runs WHERE run_id = ?", [run["run_id"]]).fetchone():
+                    for hook in AFTER_INGEST_HOOKS:  # the ingest stopped after its commit: finish it
+                        hook(con, run["run_id"])
                 shutil.rmtree(run_dir, ignore_errors=True)
                 return False
             con.execute("BEGIN")
@@ -242,6 +259,8 @@ class Database:
             except Exception:
                 con.execute("ROLLBACK")
                 raise
+            for hook in AFTER_INGEST_HOOKS:
+                hook(con, run["run_id"])
         shutil.rmtree(run_dir, ignore_errors=True)
         return True
 

@@ -20,6 +20,15 @@ CREATE TABLE listing_classifications (
     PRIMARY KEY (marketplace, product_id, text_key)
 );
 
+-- Runs whose classification is complete (classification runs after the run's data is committed, in
+-- transactions of its own; a run without a row here is classified by the next ingest).
+CREATE TABLE classified_runs (
+    run_id              VARCHAR PRIMARY KEY,
+    classified_at       TIMESTAMP,          -- UTC wall-clock time the classification finished
+    classifier_version  VARCHAR,
+    text_versions       INTEGER             -- text versions classified for the first time in this run
+);
+
 -- Which text version each listed observation had (one row per observation classified).
 CREATE TABLE observation_classifications (
     run_id        VARCHAR NOT NULL,
