@@ -22,11 +22,12 @@ COMMANDS_MODULE = "marketplace_spiders.commands"
 
 DUCKDB_PATH = os.environ.get("MONITOR_DB", "data/marketplace.duckdb")
 DUCKDB_LOCK_TIMEOUT = 60
-# DuckDB memory_limit of the ingest child (classification and the analysis refresh run in its transaction);
-# unset = DuckDB's default (80 % of RAM). Measured with 256MB: a staged 200,000-listing first run peaked at
-# 782 MB instead of 1,173 MB and a 9-million-observation refresh took 13 s instead of 7 s, but the
-# 200,000-product replay benchmark's ingest failed under it (the run stays staged, nothing is lost; `scrapy
-# ingest -s DUCKDB_INGEST_MEMORY_LIMIT=` loads it). Opt in only after trying it on your data.
+# DuckDB memory_limit of the ingest child (which also classifies the run and refreshes the analysis
+# tables); unset = DuckDB's default (80 % of RAM). Measured with 256MB, when the classification still ran
+# inside the ingest transaction: a staged 200,000-listing first run peaked at 782 MB instead of 1,173 MB and
+# a 9-million-observation refresh took 13 s instead of 7 s, but the 200,000-product replay benchmark's ingest
+# failed under it (the run stays staged, nothing is lost; `scrapy ingest -s DUCKDB_INGEST_MEMORY_LIMIT=`
+# loads it). Opt in only after trying it on your data.
 DUCKDB_INGEST_MEMORY_LIMIT = ""
 STAGING_BATCH_SIZE = 5_000
 WATCHLIST_PATH = None
