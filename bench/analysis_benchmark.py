@@ -27,7 +27,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis.report import write_report  # noqa: E402
-from marketplace_spiders.storage.database import Database, refresh_analysis  # noqa: E402
+from marketplace_spiders.storage.database import Database, refresh_analysis, transaction  # noqa: E402
 from marketplace_spiders.watchlist import Watchlist  # noqa: E402
 
 GENERATE = [
@@ -188,12 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     refresh = {}
     for view in BARE:
         refresh[view] = timed(con, f"CREATE OR REPLACE TABLE {view} AS SELECT * FROM {view}_live")
-    con.execute("BEGIN")
     start = time.perf_counter()
-    refresh_analysis(con)
-    con.execute("COMMIT")
+    with transaction(con):
+        refresh_analysis(con)
     total = time.perf_counter() - start
-    print(f"refresh of all materialised tables (done by every ingest, in its transaction): {total:.2f} s")
+    print(f"refresh of all materialised tables (done by every ingest, in a transaction of its own): {total:.2f} s")
     print(f"{'view':<22}{'rows':>10}{'refresh s':>11}{'count(*) s':>12}{'bare s':>9}{'ratio':>7}"
           f"{'select * s':>12}{'bare s':>9}{'ratio':>7}")
     for view, bare in BARE.items():

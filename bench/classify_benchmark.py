@@ -36,7 +36,7 @@ from marketplace_spiders.classify.sanctions import parse_list
 from marketplace_spiders.items import FetchRecord, ListingContent, ListingObservation, SearchHit, SellerObservation
 from marketplace_spiders.pages.description import description_hash
 from marketplace_spiders.storage import database
-from marketplace_spiders.storage.database import Database, staging_root_for
+from marketplace_spiders.storage.database import Database, staging_root_for, transaction
 from marketplace_spiders.storage.staging import RunStager
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -249,12 +249,10 @@ def ingest_timed(db: Database, run_dir: Path, hooks: bool) -> float:
 
 
 def classify_timed(db: Database, run_id: str) -> tuple[float, int]:
-    with db.session() as con:
-        con.execute("BEGIN")
+    with db.session() as con, transaction(con):
         started = time.perf_counter()
         classified = update_classifications(con, run_id)
         elapsed = time.perf_counter() - started
-        con.execute("COMMIT")
     return elapsed, classified
 
 

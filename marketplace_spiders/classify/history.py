@@ -16,14 +16,14 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import nullcontext
 
 import duckdb
-import pyarrow as pa
 
 from marketplace_spiders.classify.engine import PASSTHROUGH_FIELDS, Classifier
 from marketplace_spiders.classify.rules import GENERIC
 from marketplace_spiders.classify.sanctions import load_sanctioned_parties
-from marketplace_spiders.storage.database import refresh_analysis
+from marketplace_spiders.storage.database import append_rows, refresh_analysis, transaction
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,11 @@ ENTITY_COLUMNS = ("marketplace", "product_id", "text_key", "entity_id", "entity_
                   "ofac_ent_num")
 RUN_CACHE_SIZE = 2048  # classifications kept for listings of the same run with the same input
 OBSERVATION_COLUMNS = ("run_id", "marketplace", "product_id", "observed_at", "text_key")
+TABLE_COLUMNS = {
+    "listing_classifications": CLASSIFICATION_COLUMNS, "classification_claims": CLAIM_COLUMNS,
+    "classification_signals": SIGNAL_COLUMNS, "classification_entity_matches": ENTITY_COLUMNS,
+    "observation_classifications": OBSERVATION_COLUMNS,
+}
 
 
 def named_products(result: dict) -> list[str]:
@@ -133,7 +138,7 @@ class _Batch:
             *ids, listing["description_hash"], result["classifier_version"], listing["run_id"],
             listing["observed_at"], result["verdict"], result["reasons"], named_products(result),
             # only what no other column or table holds: the full output of a 200,000-listing first run held
-            # ~280 MB more in the ingest transaction (measured)
+            # ~280 MB more in the transaction of a 200,000-listing run (measured)
             _RESULT_ENCODER.encode({"products": result["products"], "counter_signals": result["counter_signals"]}),
         ))
         self.rows["classification_claims"] += [
@@ -146,28 +151,8 @@ class _Batch:
             for e in result["entities"]]
 
     def write(self, con: duckdb.DuckDBPyConnection) -> None:
-        columns = {
-            "listing_classifications": CLASSIFICATION_COLUMNS, "classification_claims": CLAIM_COLUMNS,
-            "classification_signals": SIGNAL_COLUMNS, "classification_entity_matches": ENTITY_COLUMNS,
-            "observation_classifications": OBSERVATION_COLUMNS,
-        }
         for table, rows in self.rows.items():
-            if not rows:
-                continue
-            schema = _arrow_schema(con, table, columns[table])
-            frame = pa.Table.from_pydict(dict(zip(columns[table], map(list, zip(*rows, strict=True)), strict=True)),
-                                         schema=schema)
-            con.register("classification_batch", frame)
-            try:
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM classification_batch")
-            finally:
-                con.unregister("classification_batch")
-
-
-def _arrow_schema(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> pa.Schema:
-    """The Arrow schema of ``columns`` of ``table`` (so empty or all-NULL columns keep their type)."""
-    empty = con.sql(f"SELECT {', '.join(columns)} FROM {table} LIMIT 0").to_arrow_table()
-    return empty.schema
+            append_rows(con, table, TABLE_COLUMNS[table], rows)
 
 
 def update_classifications(con: duckdb.DuckDBPyConnection, run_id: str, classifier: Classifier | None = None,
@@ -194,24 +179,13 @@ def update_classifications(con: duckdb.DuckDBPyConnection, run_id: str, classifi
         batch = _Batch()
         for listing in chunk:
             classified += _classify_one(listing, run_id, classifier, batch, done, seen_observations, results)
-        _in_transaction(con, commit_chunks, lambda b=batch: b.write(con))
-    _in_transaction(con, commit_chunks, lambda: con.execute(
-        "INSERT OR REPLACE INTO classified_runs VALUES (?, (now() AT TIME ZONE 'UTC')::TIMESTAMP, ?, ?)",
-        [run_id, classifier.version, classified]))
+        with transaction(con) if commit_chunks else nullcontext():
+            batch.write(con)
+    with transaction(con) if commit_chunks else nullcontext():
+        con.execute(
+            "INSERT OR REPLACE INTO classified_runs VALUES (?, (now() AT TIME ZONE 'UTC')::TIMESTAMP, ?, ?)",
+            [run_id, classifier.version, classified])
     return classified
-
-
-def _in_transaction(con: duckdb.DuckDBPyConnection, own: bool, action) -> None:
-    if not own:
-        action()
-        return
-    con.execute("BEGIN")
-    try:
-        action()
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def classify_pending_runs(con: duckdb.DuckDBPyConnection) -> int:
@@ -266,16 +240,11 @@ def rebuild_classifications(con: duckdb.DuckDBPyConnection, classifier: Classifi
     if classifier is None:
         classifier = Classifier(sanctioned_parties=load_sanctioned_parties(con))
     runs = [r[0] for r in con.execute("SELECT run_id FROM crawl_runs ORDER BY started_at, run_id").fetchall()]
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         for table in CLASSIFICATION_TABLES:
             con.execute(f"DELETE FROM {table}")
         classified = sum(update_classifications(con, run_id, classifier) for run_id in runs)
         refresh_analysis(con)  # current_listings carries the verdicts
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return {"runs": len(runs), "text_versions": classified}
 
 

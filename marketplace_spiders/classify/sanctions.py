@@ -24,15 +24,15 @@ import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from marketplace_spiders.classify.entities import NAME_FIELDS, EntityMatcher, SanctionedParty
+from marketplace_spiders.storage.database import append_rows, transaction
 
 FORMATS = ("ofac_sdn_csv", "un_xml", "opensanctions_ftm", "opensanctions_csv")
 LIST_SOURCE = {"ofac_sdn_csv": "ofac_sdn", "un_xml": "un_sc", "opensanctions_ftm": "opensanctions",
@@ -311,21 +311,6 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _append(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
-    """Insert ``rows`` into ``table`` in one statement, through an Arrow table typed like the target columns."""
-    if not rows:
-        return
-    schema = con.sql(f"SELECT {', '.join(columns)} FROM {table} LIMIT 0").to_arrow_table().schema
-    arrays = [pa.array([r[i] for r in rows], type=schema.field(i).type) for i in range(len(columns))]
-    batch = pa.Table.from_arrays(arrays, schema=schema)
-    view = f"{table}_batch"
-    con.register(view, batch)
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
-    finally:
-        con.unregister(view)
-
-
 def store_entries(con: duckdb.DuckDBPyConnection, entries: list[ListEntry], fmt: str,
                   source_file: Path) -> tuple[int, int]:
     """Replace the list's entries in ``sanctions_entities`` / ``sanctions_aliases`` and log the import in
@@ -336,14 +321,14 @@ def store_entries(con: duckdb.DuckDBPyConnection, entries: list[ListEntry], fmt:
     con.execute("DELETE FROM sanctions_aliases WHERE list_source = ?", [list_source])
     con.execute("DELETE FROM sanctions_entities WHERE list_source = ?", [list_source])
     unique = {e.source_id: e for e in entries}
-    _append(con, "sanctions_entities", ENTITY_COLUMNS, [
+    append_rows(con, "sanctions_entities", ENTITY_COLUMNS, [
         (list_source, e.source_id, e.entity_type, e.name, e.programs, e.un_reference, e.ofac_ent_num, e.listed_on,
          e.countries, e.identifiers, e.remarks, e.dprk_related, str(source_file), sha, now)
         for e in unique.values()
     ])
     aliases = sorted({(e.source_id, a, t) for e in unique.values() for a, t in e.aliases if a != e.name})
-    _append(con, "sanctions_aliases", ALIAS_COLUMNS, [(list_source, sid, a, t) for sid, a, t in aliases])
-    _append(con, "sanctions_imports", IMPORT_COLUMNS,
+    append_rows(con, "sanctions_aliases", ALIAS_COLUMNS, [(list_source, sid, a, t) for sid, a, t in aliases])
+    append_rows(con, "sanctions_imports", IMPORT_COLUMNS,
             [(list_source, fmt, str(source_file), sha, len(unique), len(aliases), now)])
     return len(unique), len(aliases)
 
@@ -389,7 +374,7 @@ def match_known_parties(con: duckdb.DuckDBPyConnection, parties: Iterable[Sancti
             rows.append((subject, marketplace, seller_id, value, list_source, source_id, match["name"],
                          match["matched_name"], match["score"], match["method"], now))
     con.execute("DELETE FROM sanctions_matches")
-    _append(con, "sanctions_matches", MATCH_COLUMNS, rows)
+    append_rows(con, "sanctions_matches", MATCH_COLUMNS, rows)
     return len(rows)
 
 
@@ -397,14 +382,9 @@ def import_list(con: duckdb.DuckDBPyConnection, path: Path, fmt: str | None = No
                 alt_path: Path | None = None) -> dict[str, object]:
     """Import one list file and re-match known parties; returns a summary. Runs in one transaction."""
     fmt, entries = parse_list(Path(path), fmt, alt_path)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         count, alias_count = store_entries(con, entries, fmt, Path(path))
         matches = match_known_parties(con)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return {"format": fmt, "list_source": LIST_SOURCE[fmt], "entities": count, "aliases": alias_count,
             "dprk_related": sum(e.dprk_related for e in {e.source_id: e for e in entries}.values()),
             "matches": matches}

@@ -13,13 +13,14 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,33 @@ STAGED_TABLES = (
 )
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN … COMMIT around the block, ROLLBACK (and re-raise) when it fails."""
+    con.execute("BEGIN")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def append_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in one statement, through an Arrow table
+    typed like the target columns (so all-NULL columns keep their type). Never row by row."""
+    if not rows:
+        return
+    schema = con.sql(f"SELECT {', '.join(columns)} FROM {table} LIMIT 0").to_arrow_table().schema
+    arrays = [pa.array([r[i] for r in rows], type=schema.field(i).type) for i in range(len(columns))]
+    view = f"{table}_batch"
+    con.register(view, pa.Table.from_arrays(arrays, schema=schema))
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+    finally:
+        con.unregister(view)
+
+
 def _classify_pending(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     from marketplace_spiders.classify.history import classify_pending_runs
 
@@ -45,7 +73,7 @@ def _classify_pending(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
 MATERIALISED_VIEWS = ("current_listings", "price_changes", "availability_spells")
 
 
-def refresh_analysis(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> None:
+def refresh_analysis(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild the materialised analysis tables from their *_live views (inside the caller's transaction).
 
     A database written before they were tables has views of these names: those are dropped first."""
@@ -65,17 +93,10 @@ def _materialised_tables_missing(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _refresh_in_own_transaction(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         refresh_analysis(con)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
-# Hooks run inside the ingest transaction after a run's rows are in (none by default).
-POST_INGEST_HOOKS: list = []
 # Hooks run after the run's rows are committed, each in transactions of its own: the classification of
 # every run not classified yet (claims, origin signals, entity matches, verdict per text version, appended
 # and committed in chunks so a large first run does not hold its rows in one transaction;
@@ -155,25 +176,15 @@ class Database:
         for name, sql in _sql_files("schema"):
             if name in done:
                 continue
-            con.execute("BEGIN")
-            try:
+            with transaction(con):
                 con.execute(sql)
                 con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
             applied.append(name)
         for _name, sql in _sql_files("views"):
             con.execute(sql)
         if _materialised_tables_missing(con):
-            con.execute("BEGIN")
-            try:
+            with transaction(con):
                 refresh_analysis(con)
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
         return applied
 
     # -- reads for crawls --------------------------------------------------------------
@@ -235,9 +246,8 @@ class Database:
                         hook(con, run["run_id"])
                 shutil.rmtree(run_dir, ignore_errors=True)
                 return False
-            con.execute("BEGIN")
-            log.info("ingest of run %s started", run["run_id"])
-            try:
+            with transaction(con):
+                log.info("ingest of run %s started", run["run_id"])
                 self._ingest_tables(con, run_dir, run["run_id"])
                 con.execute(
                     "INSERT INTO crawl_runs BY NAME SELECT * FROM (SELECT "
@@ -253,12 +263,6 @@ class Database:
                         run.get("replay", False),
                     ],
                 )
-                for hook in POST_INGEST_HOOKS:
-                    hook(con, run["run_id"])
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
             for hook in AFTER_INGEST_HOOKS:
                 hook(con, run["run_id"])
         shutil.rmtree(run_dir, ignore_errors=True)
