@@ -135,7 +135,7 @@ def test_entity_match_from_seller_legal_identity(timeline: Timeline) -> None:
     entity_id, fld, text, score, method, un_ref, ofac, first_seen = rows[0]
     assert (fld, text, un_ref, ofac, first_seen) == ("seller_legal_name", "Korea Pugang Trading Corporation",
                                                      "KPe.038", "9524", timeline.at(1))
-    assert score >= 93 and method in ("exact", "fuzzy")
+    assert (score, method) == (100.0, "exact")
     assert timeline.query("SELECT verdict FROM current_verdicts WHERE product_id = '5'") == [("strong",)]
 
 
