@@ -1,5 +1,5 @@
 -- The three heavy analysis views materialised as tables, so analysts read them in milliseconds instead of
--- recomputing windows over every observation. Refreshed by every ingest (in its transaction, after the
+-- recomputing windows over every observation. Refreshed by every ingest (in a transaction of its own, after the
 -- classification), by a sanctions import and a reclassification. The definitions (and column docs) are
 -- the *_live views in storage/views/, which always compute the same rows from scratch.
 CREATE OR REPLACE TABLE current_listings AS
