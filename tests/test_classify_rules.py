@@ -101,6 +101,14 @@ def test_verdict_rules(case: str, listing: dict, verdict: str) -> None:
     assert any(r.startswith(f"{verdict}:") for r in result["reasons"])
 
 
+def test_a_named_product_is_not_also_reported_as_its_generic_word() -> None:
+    result = classify_listing({"title": "Кымдан-2 сыворотка 3 ампулы", "brand": "Кымдан"})
+    assert result["reasons"] == ["strong: DPRK-specific product name: Kumdang-2 ('Кымдан-2')"]
+    bare = classify_listing({"title": "Крем Кымдан", "brand": "Кымдан"})
+    assert bare["verdict"] == "unrelated"
+    assert bare["reasons"] == ["unrelated: generic word(s) Kumdang-2 ('Кымдан') without a DPRK origin signal"]
+
+
 def test_korea_alone_is_explained() -> None:
     result = classify_listing({"title": "Женьшень корень", "country_of_origin": "Корея"})
     assert any("«Корея» alone" in r for r in result["reasons"])

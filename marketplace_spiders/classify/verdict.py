@@ -93,7 +93,9 @@ def _product_rules(evidence: Evidence, verdict: Verdict) -> None:
         else:
             countries = ", ".join(sorted(evidence.non_dprk_countries))
             verdict.reasons.append(f"unrelated: ambiguous product name {_names(ambiguous)} from {countries}")
-    generic = evidence.products_of(GENERIC)
+    # A product already named specifically (Кымдан-2) is not also reported as its bare generic word (Кымдан).
+    named = {h.product.id for h in specific + ambiguous}
+    generic = [h for h in evidence.products_of(GENERIC) if h.product.id not in named]
     if generic and points == 0:
         verdict.reasons.append(f"unrelated: generic word(s) {_names(generic)} without a DPRK origin signal")
 
