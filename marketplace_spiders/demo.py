@@ -55,7 +55,7 @@ def print_summary(db: Path) -> None:
                   f"{title}  [{claims}]")
         print("\nRuns:")
         for row in con.execute(
-            "SELECT run_id, status, coalesce(status_reasons, '') FROM crawl_runs ORDER BY started_at"
+            "SELECT run_id, status, coalesce(status_reasons, '') FROM crawl_runs ORDER BY started_at, run_id"
         ).fetchall():
             print("  " + "  ".join(str(v) for v in row))
 

@@ -11,7 +11,9 @@ import duckdb
 import pytest
 from test_analysis_views import HistoryBuilder, Listed
 
+from marketplace_spiders.classify.sanctions import import_list
 from marketplace_spiders.items import SellerObservation
+from marketplace_spiders.storage.database import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## Example queries"
@@ -75,12 +77,23 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     fares = [SellerObservation("wildberries", s, name=name, legal_name="ООО «Восточный Бальзам»", inn="2310000000")
              for s, name in (("s1", "Корё Маркет"), ("s2", "Женьшень КНДР"))]
     fares.append(SellerObservation("wildberries", "s3", name="Пуган Трейд", legal_name="ООО «Пуган Трейд»"))
+    # Two sellers with no listing, for the sanctions list matches of example 3b (see test_classify_sanctions).
+    fares += [SellerObservation("wildberries", "s4", name="Пуган Маркет",
+                                legal_name='ООО "Korea Pugang Trading Corp."'),
+              SellerObservation("wildberries", "s5", name="Pugang Trade",
+                                legal_name="Korea Pugang Trade Company LLC")]
     kumdang = "Кымдан-2 сыворотка 3 ампулы"
-    h.run(listed={"1": Listed("7000", seller_id="s1", title=kumdang),
-                  "2": Listed("6000", seller_id="s2", title=kumdang),
-                  "3": Listed("450", seller_id="s3", title="Royal Blood-Fresh Pugang")}, sellers=fares)
-    h.run(listed={"1": Listed("7500", seller_id="s1", title=kumdang),
-                  "2": Listed("6000", seller_id="s2", title=kumdang, in_stock=False)}, not_found=["3"])
+    h.run(listed={"1": Listed("7000", seller_id="s1", title=kumdang, brand="Кымдан"),
+                  "2": Listed("6000", seller_id="s2", title=kumdang, brand="Кымдан"),
+                  "3": Listed("450", seller_id="s3", title="Royal Blood-Fresh Pugang", brand="Royal Blood")},
+          sellers=fares)
+    # Both Kumdang listings start claiming to cure cancer in the second run (example 5b).
+    kumdang_cancer = f"{kumdang}, помогает от рака"
+    h.run(listed={"1": Listed("7500", seller_id="s1", title=kumdang_cancer, brand="Кымдан"),
+                  "2": Listed("6000", seller_id="s2", title=kumdang_cancer, brand="Кымдан", in_stock=False)},
+          not_found=["3"])
+    with Database(h.db_path).session() as con:
+        import_list(con, ROOT / "fixtures" / "classify" / "sanctions" / "sdn.csv")
     return h.db_path
 
 
@@ -123,9 +136,20 @@ def test_sanctioned_alias_match(db: Path) -> None:
 
 
 def test_claims_and_strong_matches(db: Path) -> None:
-    assert run_example(db, "5") == [("injectable_form", True, 2, ["ООО «Восточный Бальзам»"], ["ампулы"])]
+    assert run_example(db, "5") == [("cancer", True, 2, ["ООО «Восточный Бальзам»"], ["рака"]),
+                                    ("injectable_form", True, 2, ["ООО «Восточный Бальзам»"], ["ампулы"])]
+    assert [(r[1], r[2], r[4], r[6]) for r in run_example(db, "5b")] == [
+        ("1", "рака", "run-002", True), ("2", "рака", "run-002", True)]
     assert [(r[1], r[3], r[4]) for r in run_example(db, "5c")] == [
         ("1", "available", ["kumdang-2"]), ("2", "out_of_stock", ["kumdang-2"]), ("3", "gone", ["royal-blood-fresh"])]
+
+
+def test_sanctions_list_matches_of_known_sellers(db: Path) -> None:
+    assert [(r[2], r[5], r[7]) for r in run_example(db, "3b")] == [("s4", "9524", 100.0), ("s5", "9524", 89.5)]
+
+
+def test_brands_first_seen(db: Path) -> None:
+    assert [(r[1], r[3]) for r in run_example(db, "9")] == [("Royal Blood", 1), ("Кымдан", 2)]
 
 
 def test_kumdang_prices_per_legal_entity(db: Path) -> None:
@@ -135,3 +159,32 @@ def test_kumdang_prices_per_legal_entity(db: Path) -> None:
 
 def test_vanished_listing(db: Path) -> None:
     assert [(r[1], r[5]) for r in run_example(db, "8")] == [("3", "run-002")]
+
+
+ORDER_BY = re.compile(r"\bORDER BY\s+(?P<keys>[^;()]+?)\s*;?\s*$", re.S)
+
+
+def order_keys(sql: str) -> list[str]:
+    """The columns of a query's final ORDER BY, without table aliases or directions."""
+    found = ORDER_BY.search(sql.strip())
+    assert found, f"no final ORDER BY in:\n{sql}"
+    keys = []
+    for key in found["keys"].split(","):
+        key = re.sub(r"\s+(ASC|DESC)\b|\s+NULLS\s+(FIRST|LAST)\b", "", key.strip(), flags=re.I)
+        keys.append(key.split(".")[-1])
+    return keys
+
+
+@pytest.mark.parametrize(("label", "sql"), EXAMPLES, ids=[label for label, _ in EXAMPLES])
+def test_example_order_is_total(db: Path, label: str, sql: str) -> None:
+    """Rows come back in one order on every run: the ORDER BY keys are output columns that tell every row
+    apart (ties let DuckDB's parallel sort return a different order each time)."""
+    keys = order_keys(sql)
+    with duckdb.connect(str(db), read_only=True) as con:
+        cur = con.execute(sql)
+        columns = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    assert set(keys) <= set(columns), f"ORDER BY keys {keys} not all among the output columns {columns}"
+    tuples = [tuple(repr(row[columns.index(k)]) for k in keys) for row in rows]
+    assert rows, "the hand-built history gives this example no rows to order"
+    assert len(set(tuples)) == len(tuples), f"rows tie on {keys}: {tuples}"

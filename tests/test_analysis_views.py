@@ -32,6 +32,7 @@ class Listed:
     in_stock: bool = True
     seller_id: str = "s1"
     title: str = "Кымдан-2 ампулы 5 шт"
+    brand: str | None = None
 
 
 class HistoryBuilder:
@@ -76,7 +77,8 @@ class HistoryBuilder:
         for pid, item in listed.items():
             stager.add_item(ListingObservation(
                 marketplace, pid, f"https://wb/{pid}", "listed", title=item.title, seller_id=item.seller_id,
-                seller_name=f"shop {item.seller_id}", price=Decimal(item.price) if item.price else None,
+                seller_name=f"shop {item.seller_id}", brand=item.brand,
+                price=Decimal(item.price) if item.price else None,
                 in_stock=item.in_stock, stock_qty=5 if item.in_stock else 0, observed_at=seen))
         for pid in not_found:
             stager.add_item(ListingObservation(marketplace, pid, f"https://wb/{pid}", "not_found",
@@ -101,7 +103,7 @@ def history(tmp_path: Path) -> HistoryBuilder:
 
 def price_changes(h: HistoryBuilder) -> list[tuple]:
     return h.query("SELECT product_id, old_price, new_price, change_abs, change_rel, old_run_id, new_run_id "
-                   "FROM price_changes ORDER BY new_observed_at")
+                   "FROM price_changes ORDER BY new_observed_at, product_id")
 
 
 def spells(h: HistoryBuilder, product_id: str = "1") -> list[tuple]:

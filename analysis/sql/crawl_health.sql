@@ -37,4 +37,4 @@ final AS (
     LEFT JOIN requests AS q ON q.run_id = r.run_id
 )
 
-SELECT * FROM final ORDER BY marketplace, started_at
+SELECT * FROM final ORDER BY marketplace, started_at, run_id

@@ -47,4 +47,4 @@ final AS (
     LEFT JOIN counts AS c ON c.run_id = r.run_id
 )
 
-SELECT * FROM final ORDER BY marketplace, started_at
+SELECT * FROM final ORDER BY marketplace, started_at, run_id

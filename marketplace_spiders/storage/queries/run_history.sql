@@ -4,7 +4,7 @@ WITH recent AS (
     SELECT run_id, status, started_at
     FROM crawl_runs
     WHERE marketplace = $1
-    ORDER BY started_at DESC
+    ORDER BY started_at DESC, run_id DESC
     LIMIT $2
 ),
 searched AS (
@@ -24,4 +24,4 @@ final AS (
     JOIN searched AS s USING (run_id)
     LEFT JOIN hits AS h USING (run_id, term)
 )
-SELECT * FROM final ORDER BY started_at, term
+SELECT * FROM final ORDER BY started_at, run_id, term
