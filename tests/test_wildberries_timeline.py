@@ -106,14 +106,12 @@ def test_origin_and_country_from_characteristics(db):
 
 
 def test_every_readme_example_query_runs_on_the_demo_database(db):
-    from test_analysis_readme_queries import examples
+    from test_analysis_readme_queries import assert_total_order, examples
 
     queries = examples()
     assert len(queries) >= 10
-    for label, sql in queries:
-        cursor = db.execute(sql)
-        assert cursor.description, label
-        cursor.fetchall()
+    answered = [label for label, sql in queries if assert_total_order(db, sql)]
+    assert len(answered) >= 10, answered
 
 
 def test_views_on_the_demo_timeline(db):
