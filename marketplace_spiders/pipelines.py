@@ -37,7 +37,8 @@ class StagingPipeline:
         self.crawler = crawler
         settings = crawler.settings
         self.database = Database(settings["DUCKDB_PATH"], lock_timeout=settings.getfloat("DUCKDB_LOCK_TIMEOUT"),
-                                 memory_limit=settings.get("DUCKDB_INGEST_MEMORY_LIMIT"))
+                                 memory_limit=settings.get("DUCKDB_INGEST_MEMORY_LIMIT"),
+                                 refresh_memory_limit=settings.get("DUCKDB_REFRESH_MEMORY_LIMIT"))
         self.batch_size = settings.getint("STAGING_BATCH_SIZE", 5_000)
         self.replay = bool(settings.get("REPLAY_DIR"))
         self.stager: RunStager | None = None
@@ -140,7 +141,8 @@ class StagingPipeline:
         code = subprocess.run(
             [sys.executable, "-m", "marketplace_spiders.storage.ingest_process", "--db", str(self.database.path),
              "--run-dir", str(self.stager.run_dir), "--lock-timeout", str(self.database.lock_timeout)]
-            + (["--memory-limit", self.database.memory_limit] if self.database.memory_limit else []),
+            + (["--memory-limit", self.database.memory_limit] if self.database.memory_limit else [])
+            + ["--refresh-memory-limit", self.database.refresh_memory_limit or ""],
             check=False,
         ).returncode
         if code == 0:

@@ -134,3 +134,89 @@ def test_memory_limit_of_ingest_connections(tmp_path) -> None:
         default = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     assert limited == "286.1 MiB"  # 300 MB as DuckDB reports it
     assert default != limited
+
+
+def _record_refresh_limits(monkeypatch) -> list[str]:
+    """The memory_limit in force at each analysis refresh try (the real refresh still runs)."""
+    from marketplace_spiders.storage import database
+
+    seen: list[str] = []
+    real = database.refresh_analysis
+
+    def recording(con):
+        seen.append(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        real(con)
+
+    monkeypatch.setattr(database, "refresh_analysis", recording)
+    return seen
+
+
+def _create(db: Database, seen: list[str]) -> None:
+    """Create the schema (whose first refresh of the empty tables is not an ingest's) and forget that refresh."""
+    with db.session():
+        pass
+    seen.clear()
+
+
+def test_the_refresh_after_an_ingest_runs_under_its_memory_limit(tmp_path, monkeypatch) -> None:
+    """DUCKDB_REFRESH_MEMORY_LIMIT bounds the analysis refresh; the connection gets its own limit back."""
+    seen = _record_refresh_limits(monkeypatch)
+    db = Database(tmp_path / "m.duckdb", refresh_memory_limit="300MB")
+    _create(db, seen)
+    stage_run(db, "r1", 20)
+    assert db.ingest_pending(staging_root_for(db.path)) == ["r1"]
+    assert seen == ["286.1 MiB"]  # 300 MB as DuckDB reports it
+    with db.session() as con:
+        default = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert default != "286.1 MiB"
+    assert count(db, "SELECT count(*) FROM current_listings") == 20
+
+
+def test_a_refresh_out_of_memory_is_tried_again_with_more_then_without_a_limit(tmp_path, monkeypatch,
+                                                                                 caplog) -> None:
+    """Some DuckDB steps cannot spill: a refresh that runs out of memory under the limit is rolled back and
+    retried with twice the limit, twice, then without a limit of its own. The run and its refresh are kept."""
+    seen = _record_refresh_limits(monkeypatch)
+    db = Database(tmp_path / "m.duckdb", refresh_memory_limit="1MB")  # too little for any refresh
+    _create(db, seen)
+    stage_run(db, "r1", 3000)
+    with caplog.at_level("WARNING", logger="marketplace_spiders.storage.database"):
+        assert db.ingest_pending(staging_root_for(db.path)) == ["r1"]
+    # Under 1 and 2 MB DuckDB cannot even lower its limit that far; under 4 MB the refresh itself fails.
+    assert set(seen[:-1]) <= {"976.5 KiB", "1.9 MiB", "3.8 MiB"}  # 1, 2 and 4 MB as DuckDB reports them
+    with duckdb.connect() as fresh:
+        assert seen[-1] == fresh.execute("SELECT current_setting('memory_limit')").fetchone()[0]  # no limit
+    assert [r.getMessage().split(";")[0] for r in caplog.records] == [
+        f"analysis refresh needs more memory than {limit}" for limit in ("1MB", "2MB", "4MB")]
+    with db.session() as con:
+        assert con.execute("SELECT count(*) FROM current_listings").fetchone()[0] == 3000
+        assert con.execute("SELECT * FROM current_listings EXCEPT SELECT * FROM current_listings_live").fetchall() \
+            == []
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == seen[-1]
+
+
+def test_the_refresh_limit_never_raises_the_ingest_limit(tmp_path, monkeypatch) -> None:
+    seen = _record_refresh_limits(monkeypatch)
+    db = Database(tmp_path / "m.duckdb", memory_limit="200MB", refresh_memory_limit="300MB")
+    _create(db, seen)
+    stage_run(db, "r1", 5)
+    db.ingest_pending(staging_root_for(db.path))
+    assert seen == ["190.7 MiB"]  # the ingest's own 200 MB
+
+
+def test_a_misspelt_refresh_limit_fails_before_any_crawl(tmp_path) -> None:
+    with pytest.raises(ValueError, match="not a memory size"):
+        Database(tmp_path / "m.duckdb", refresh_memory_limit="300 megs")
+
+
+def test_the_ingest_child_takes_the_refresh_limit(tmp_path) -> None:
+    """The crawl's pipeline passes DUCKDB_REFRESH_MEMORY_LIMIT to the ingest child as --refresh-memory-limit."""
+    db = Database(tmp_path / "m.duckdb")
+    stager = stage_run(db, "r1", 3000)
+    result = subprocess.run(
+        [sys.executable, "-m", "marketplace_spiders.storage.ingest_process", "--db", str(db.path),
+         "--run-dir", str(stager.run_dir), "--refresh-memory-limit", "1MB"],
+        capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "analysis refresh needs more memory than 1MB" in result.stderr
+    assert count(db, "SELECT count(*) FROM current_listings") == 3000

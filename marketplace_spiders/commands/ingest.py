@@ -19,6 +19,7 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         database = Database(self.settings["DUCKDB_PATH"], lock_timeout=self.settings.getfloat("DUCKDB_LOCK_TIMEOUT"),
-                            memory_limit=self.settings.get("DUCKDB_INGEST_MEMORY_LIMIT"))
+                            memory_limit=self.settings.get("DUCKDB_INGEST_MEMORY_LIMIT"),
+                            refresh_memory_limit=self.settings.get("DUCKDB_REFRESH_MEMORY_LIMIT"))
         ingested = database.ingest_pending(staging_root_for(database.path))
         print(f"ingested {len(ingested)} run(s) into {database.path}: {', '.join(ingested) or '-'}")

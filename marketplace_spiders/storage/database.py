@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator, Sequence
@@ -62,7 +63,7 @@ def append_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[st
         con.unregister(view)
 
 
-def _classify_pending(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+def _classify_pending(database: Database, con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     from marketplace_spiders.classify.history import classify_pending_runs
 
     classify_pending_runs(con)
@@ -92,9 +93,8 @@ def _materialised_tables_missing(con: duckdb.DuckDBPyConnection) -> bool:
     return not set(MATERIALISED_VIEWS) <= found
 
 
-def _refresh_in_own_transaction(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    with transaction(con):
-        refresh_analysis(con)
+def _refresh_in_own_transaction(database: Database, con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    database.refresh_bounded(con)
 
 
 # Hooks run after the run's rows are committed, each in transactions of its own: the classification of
@@ -103,6 +103,27 @@ def _refresh_in_own_transaction(con: duckdb.DuckDBPyConnection, run_id: str) -> 
 # marketplace_spiders.classify.history), then the refresh of the materialised analysis tables (which read
 # the verdicts). Until the refresh commits, the tables show the previous consistent state.
 AFTER_INGEST_HOOKS: list = [_classify_pending, _refresh_in_own_transaction]
+
+# DuckDB memory_limit of the analysis refresh (DuckDB spills to disk beyond it). Measured on this machine
+# (README, Benchmarks): a 9-million-observation refresh took 9.4 s at 1,582 MB peak RSS without a limit,
+# 14.6 s at 420 MB with 300MB; the ingest child of a 200,000-listing first run peaked at 776 MB without,
+# 564 MB with it. Some steps cannot spill:
+# when DuckDB runs out of memory under the limit, the refresh is retried with twice the limit (three tries),
+# then without one.
+REFRESH_MEMORY_LIMIT = "300MB"
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B)\s*$", re.IGNORECASE)
+
+
+def _megabytes(limit: str) -> float:
+    """Megabytes of a DuckDB memory size: '300MB' -> 300.0, '1GiB' -> 1073.74 (KB… are powers of 1000, KiB… of
+    1024, as in DuckDB)."""
+    found = _SIZE.match(limit)
+    if not found:
+        raise ValueError(f"not a memory size like '300MB' or '1GiB': {limit!r}")
+    unit = found[2].upper()
+    power = "KMGT".index(unit[0]) + 1
+    scale = (1024 if "I" in unit else 1000) ** power
+    return float(found[1]) * scale / 1e6
 
 
 class DatabaseLocked(RuntimeError):
@@ -128,11 +149,16 @@ class Database:
     ``lock_timeout`` is how long to keep retrying when another process holds the file.
     """
 
-    def __init__(self, path: str | Path, lock_timeout: float = 60.0, memory_limit: str | None = None):
+    def __init__(self, path: str | Path, lock_timeout: float = 60.0, memory_limit: str | None = None,
+                 refresh_memory_limit: str | None = REFRESH_MEMORY_LIMIT):
         self.path = Path(path)
         self.lock_timeout = lock_timeout
         self.memory_limit = memory_limit or None
         """DuckDB ``memory_limit`` of this object's connections (e.g. "256MB"); None = DuckDB's default."""
+        self.refresh_memory_limit = refresh_memory_limit or None
+        """DuckDB ``memory_limit`` of the analysis refresh after an ingest (see ``refresh_bounded``)."""
+        if self.refresh_memory_limit:
+            _megabytes(self.refresh_memory_limit)  # a typo fails here, not after a crawl
 
     # -- connections -------------------------------------------------------------------
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -151,6 +177,39 @@ class Database:
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
+
+    def refresh_bounded(self, con: duckdb.DuckDBPyConnection) -> None:
+        """``refresh_analysis`` in a transaction of its own, under ``refresh_memory_limit``.
+
+        When DuckDB runs out of memory under it, the refresh is rolled back and tried again with twice the
+        limit (three tries in all), then with the connection's own limit: a large first run costs memory, never
+        its refresh. The connection's ``memory_limit`` is restored afterwards."""
+        limits = []
+        if self.refresh_memory_limit:
+            base = _megabytes(self.refresh_memory_limit)
+            ceiling = _megabytes(self.memory_limit) if self.memory_limit else float("inf")
+            limits = [f"{base * 2**k:.0f}MB" for k in range(3) if base * 2**k < ceiling]
+        try:
+            for limit in limits:
+                try:
+                    con.execute(f"SET memory_limit = '{limit}'")  # fails too if DuckDB holds more than that
+                    with transaction(con):
+                        refresh_analysis(con)
+                    return
+                except duckdb.OutOfMemoryException as exc:
+                    log.warning("analysis refresh needs more memory than %s; trying again with more (%s)",
+                                limit, str(exc).splitlines()[0])
+            self._restore_memory_limit(con)
+            with transaction(con):
+                refresh_analysis(con)
+        finally:
+            self._restore_memory_limit(con)
+
+    def _restore_memory_limit(self, con: duckdb.DuckDBPyConnection) -> None:
+        if self.memory_limit:
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+        else:
+            con.execute("RESET memory_limit")
 
     @contextmanager
     def session(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -243,7 +302,7 @@ class Database:
                 log.info("run %s already ingested; removing its staging folder", run["run_id"])
                 if not con.execute("SELECT 1 FROM classified_runs WHERE run_id = ?", [run["run_id"]]).fetchone():
                     for hook in AFTER_INGEST_HOOKS:  # the ingest stopped after its commit: finish it
-                        hook(con, run["run_id"])
+                        hook(self, con, run["run_id"])
                 shutil.rmtree(run_dir, ignore_errors=True)
                 return False
             with transaction(con):
@@ -264,7 +323,7 @@ class Database:
                     ],
                 )
             for hook in AFTER_INGEST_HOOKS:
-                hook(con, run["run_id"])
+                hook(self, con, run["run_id"])
         shutil.rmtree(run_dir, ignore_errors=True)
         return True
 

@@ -11,7 +11,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from marketplace_spiders.storage.database import Database, DatabaseLocked
+from marketplace_spiders.storage.database import REFRESH_MEMORY_LIMIT, Database, DatabaseLocked
 
 EXIT_LOCKED = 3
 
@@ -22,10 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", required=True, type=Path)
     parser.add_argument("--lock-timeout", type=float, default=60.0)
     parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit of the ingest (e.g. 256MB)")
+    parser.add_argument("--refresh-memory-limit", default=REFRESH_MEMORY_LIMIT,
+                        help=f"DuckDB memory_limit of the analysis refresh ('' = none; default {REFRESH_MEMORY_LIMIT})")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     try:
-        Database(args.db, lock_timeout=args.lock_timeout, memory_limit=args.memory_limit).ingest_run(args.run_dir)
+        Database(args.db, lock_timeout=args.lock_timeout, memory_limit=args.memory_limit,
+                 refresh_memory_limit=args.refresh_memory_limit).ingest_run(args.run_dir)
     except DatabaseLocked as exc:
         logging.getLogger(__name__).warning("%s", exc)
         return EXIT_LOCKED
