@@ -8,7 +8,8 @@ is degraded (a third of the detail batches blocked), prices step every 10-60 run
 5-35 runs, a fifth of the listings die (then answered 'not found'), one in fifty of those is never
 answered again (only its search term tells it is gone). Then refreshes the materialised analysis tables
 (what every ingest does: current_listings, price_changes, availability_spells from their *_live views) and
-prints the time of each, and times reading each table against a bare DuckDB window query over
+prints the time of each (and of the whole post-ingest refresh in a process of its own, with and without
+DUCKDB_REFRESH_MEMORY_LIMIT, with its peak RSS), and times reading each table against a bare DuckDB window query over
 listing_observations (medians of --repeat runs, interleaved), and the report.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,10 +26,16 @@ from pathlib import Path
 
 import duckdb
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from analysis.report import write_report  # noqa: E402
-from marketplace_spiders.storage.database import Database, refresh_analysis, transaction  # noqa: E402
+from marketplace_spiders.storage.database import (  # noqa: E402
+    REFRESH_MEMORY_LIMIT,
+    Database,
+    refresh_analysis,
+    transaction,
+)
 from marketplace_spiders.watchlist import Watchlist  # noqa: E402
 
 GENERATE = [
@@ -161,6 +169,33 @@ def timed(con: duckdb.DuckDBPyConnection, sql: str) -> float:
     return time.perf_counter() - start
 
 
+REFRESH_CHILD = """
+import sys, time
+from marketplace_spiders.storage.database import Database
+db = Database(sys.argv[1], refresh_memory_limit=sys.argv[2])
+with db.session() as con:
+    con.execute("SET threads = 2")
+    con.execute("SET enable_progress_bar = false")
+    start = time.perf_counter()
+    db.refresh_bounded(con)
+    seconds = time.perf_counter() - start
+# VmHWM: this process's own peak RSS (ru_maxrss from wait4 would start at the parent's RSS at fork time)
+peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(seconds, peak_kb * 1024)
+"""
+
+
+def refresh_in_child(db: Path, limit: str) -> tuple[float, int]:
+    """The post-ingest refresh (Database.refresh_bounded) in a process of its own: (seconds, peak RSS bytes)."""
+    proc = subprocess.Popen([sys.executable, "-c", REFRESH_CHILD, str(db), limit], cwd=ROOT, stdout=subprocess.PIPE,
+                            text=True)
+    out = proc.stdout.read()
+    if proc.wait() != 0:
+        raise SystemExit(f"refresh child failed (memory limit {limit or 'none'})")
+    seconds, peak = out.strip().splitlines()[-1].split()
+    return float(seconds), int(peak)
+
+
 def median_of(repeat: int, action: Callable[[], float]) -> float:
     return statistics.median(action() for _ in range(repeat))
 
@@ -193,6 +228,13 @@ def main(argv: list[str] | None = None) -> int:
         refresh_analysis(con)
     total = time.perf_counter() - start
     print(f"refresh of all materialised tables (done by every ingest, in a transaction of its own): {total:.2f} s")
+    con.close()
+    for limit in ("", REFRESH_MEMORY_LIMIT):
+        seconds, peak = refresh_in_child(args.db, limit)
+        print(f"post-ingest refresh in a process of its own, DUCKDB_REFRESH_MEMORY_LIMIT={limit or 'none'}: "
+              f"{seconds:.2f} s, peak RSS {peak / 2**20:,.0f} MB")
+    con = duckdb.connect(str(args.db))
+    con.execute("SET threads = 2").fetchall()
     print(f"{'view':<22}{'rows':>10}{'refresh s':>11}{'count(*) s':>12}{'bare s':>9}{'ratio':>7}"
           f"{'select * s':>12}{'bare s':>9}{'ratio':>7}")
     for view, bare in BARE.items():
