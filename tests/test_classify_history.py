@@ -199,3 +199,44 @@ def test_classification_commits_in_chunks(timeline: Timeline, monkeypatch) -> No
     timeline.run({str(i): Seen(f"{KUMDANG} вариант {i}", PLAIN_TEXT, "КНДР") for i in range(1, 6)})
     assert timeline.query("SELECT count(*), count(DISTINCT text_key) FROM observation_classifications") == [(5, 5)]
     assert timeline.query("SELECT count(*) FROM current_verdicts WHERE verdict = 'strong'") == [(5,)]
+
+
+def test_the_rebuild_command_reclassifies_and_refreshes_current_listings(timeline: Timeline) -> None:
+    timeline.run({"1": Seen(KUMDANG, CANCER_TEXT, "КНДР"), "2": Seen("Чай улун", "Чай.", "Китай")})
+    with Database(timeline.db_path).session() as con:  # as if the verdicts were stale (e.g. before a data edit)
+        con.execute("DELETE FROM listing_classifications")
+        con.execute("UPDATE current_listings SET verdict = NULL, verdict_products = NULL")
+    done = subprocess.run([str(Path(sys.executable).with_name("scrapy")), "classify", "--db", str(timeline.db_path),
+                           "--rebuild"], cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == f"classified 2 text version(s) of 1 run(s) in {timeline.db_path}"
+    assert timeline.query("SELECT product_id, verdict, verdict_products FROM current_listings ORDER BY 1") == [
+        ("1", "strong", ["kumdang-2"]), ("2", "unrelated", [])]
+
+
+def test_an_interrupted_rebuild_is_finished_by_the_next_ingest(timeline: Timeline, monkeypatch) -> None:
+    """The rebuild commits run by run: if it dies half-way, the runs it did not reach have no classified_runs
+    row, and the next ingest classifies them."""
+    timeline.run({"1": Seen(KUMDANG, CANCER_TEXT, "КНДР")})
+    timeline.run({"1": Seen(KUMDANG, PLAIN_TEXT, "КНДР")})
+    sql = "SELECT category, first_run_id, last_run_id FROM listing_claims ORDER BY ALL"
+    # two wordings of the injectable form (ампулах in the title and the description)
+    assert timeline.query(sql) == [("cancer", "run-1", "run-1"), ("injectable_form", "run-1", "run-2"),
+                                   ("injectable_form", "run-1", "run-2")]
+    real = history.update_classifications
+
+    def dies_on_the_second_run(con, run_id, *args, **kwargs):
+        if run_id == "run-2":
+            raise KeyboardInterrupt("killed")
+        return real(con, run_id, *args, **kwargs)
+
+    monkeypatch.setattr(history, "update_classifications", dies_on_the_second_run)
+    with Database(timeline.db_path).session() as con, pytest.raises(KeyboardInterrupt):
+        rebuild_classifications(con)
+    assert timeline.query("SELECT run_id FROM classified_runs") == [("run-1",)]
+    monkeypatch.undo()
+    timeline.run({"1": Seen(KUMDANG, PLAIN_TEXT, "КНДР")})
+    assert timeline.query("SELECT run_id FROM classified_runs ORDER BY 1") == [("run-1",), ("run-2",), ("run-3",)]
+    assert timeline.query(sql) == [("cancer", "run-1", "run-1"), ("injectable_form", "run-1", "run-3"),
+                                   ("injectable_form", "run-1", "run-3")]

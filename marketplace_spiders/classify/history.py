@@ -23,7 +23,7 @@ import duckdb
 from marketplace_spiders.classify.engine import PASSTHROUGH_FIELDS, Classifier
 from marketplace_spiders.classify.rules import GENERIC
 from marketplace_spiders.classify.sanctions import load_sanctioned_parties
-from marketplace_spiders.storage.database import append_rows, refresh_analysis, transaction
+from marketplace_spiders.storage.database import append_rows, transaction
 
 log = logging.getLogger(__name__)
 
@@ -188,20 +188,23 @@ def update_classifications(con: duckdb.DuckDBPyConnection, run_id: str, classifi
     return classified
 
 
-def classify_pending_runs(con: duckdb.DuckDBPyConnection) -> int:
+def classify_pending_runs(con: duckdb.DuckDBPyConnection, classifier: Classifier | None = None) -> dict[str, int]:
     """Classify every run without a ``classified_runs`` row, oldest first, each chunk in its own transaction
-    (after an ingest; also finishes an interrupted classification and back-fills runs ingested before
-    classification existed). Returns the number of runs classified."""
+    (after an ingest; also finishes an interrupted classification or rebuild and back-fills runs ingested
+    before classification existed). Returns the number of runs and text versions classified."""
     pending = [r[0] for r in con.execute(
         "SELECT run_id FROM crawl_runs WHERE run_id NOT IN (SELECT run_id FROM classified_runs) "
         "ORDER BY started_at, run_id").fetchall()]
     if not pending:
-        return 0
-    classifier = Classifier(sanctioned_parties=load_sanctioned_parties(con))
+        return {"runs": 0, "text_versions": 0}
+    if classifier is None:
+        classifier = Classifier(sanctioned_parties=load_sanctioned_parties(con))
+    classified = 0
     for run_id in pending:
         count = update_classifications(con, run_id, classifier, commit_chunks=True)
         log.info("classified %d new text version(s) of run %s", count, run_id)
-    return len(pending)
+        classified += count
+    return {"runs": len(pending), "text_versions": classified}
 
 
 def _classify_one(listing: dict, run_id: str, classifier: Classifier, batch: _Batch, done: set, seen: set,
@@ -235,16 +238,17 @@ CLASSIFICATION_TABLES = ("observation_classifications", "classification_claims",
 
 def rebuild_classifications(con: duckdb.DuckDBPyConnection, classifier: Classifier | None = None) -> dict[str, int]:
     """Classify the whole history again with the current rules and imported lists (after a data edit or a
-    sanctions import, or for a database ingested before classification existed). Runs in one transaction;
-    returns the number of runs and text versions classified."""
+    sanctions import, or for a database ingested before classification existed); returns the number of runs
+    and text versions classified.
+
+    The old classifications are deleted in one transaction, then every run is classified as after an ingest
+    (``classify_pending_runs``: committed chunks, so memory stays bounded on a long history). Meanwhile the
+    classification views show the runs done so far; if the rebuild is interrupted, the next ingest or rebuild
+    finishes it. The caller refreshes the analysis tables afterwards (``Database.refresh_bounded``), which
+    until then keep the previous verdicts."""
     if classifier is None:
         classifier = Classifier(sanctioned_parties=load_sanctioned_parties(con))
-    runs = [r[0] for r in con.execute("SELECT run_id FROM crawl_runs ORDER BY started_at, run_id").fetchall()]
     with transaction(con):
         for table in CLASSIFICATION_TABLES:
             con.execute(f"DELETE FROM {table}")
-        classified = sum(update_classifications(con, run_id, classifier) for run_id in runs)
-        refresh_analysis(con)  # current_listings carries the verdicts
-    return {"runs": len(runs), "text_versions": classified}
-
-
+    return classify_pending_runs(con, classifier)

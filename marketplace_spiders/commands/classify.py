@@ -79,8 +79,12 @@ class Command(ScrapyCommand):
         if opts.rebuild:
             if not opts.db or not Path(opts.db).exists():
                 raise UsageError("--rebuild needs --db with an existing database")
-            with Database(opts.db).session() as con:
+            assert self.settings is not None
+            database = Database(opts.db, lock_timeout=self.settings.getfloat("DUCKDB_LOCK_TIMEOUT", 60.0),
+                                refresh_memory_limit=self.settings.get("DUCKDB_REFRESH_MEMORY_LIMIT"))
+            with database.session() as con:
                 done = rebuild_classifications(con)
+                database.refresh_bounded(con)  # current_listings carries the verdicts
             print(f"classified {done['text_versions']} text version(s) of {done['runs']} run(s) in {opts.db}")
             return
         classifier = classifier_for(opts.db)

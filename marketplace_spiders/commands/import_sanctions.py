@@ -58,10 +58,13 @@ class Command(ScrapyCommand):
             raise UsageError("a second file (alt.csv) only goes with an OFAC sdn.csv")
         assert self.settings is not None
         db_path = opts.db or self.settings["DUCKDB_PATH"]
-        database = Database(db_path, lock_timeout=self.settings.getfloat("DUCKDB_LOCK_TIMEOUT", 60.0))
+        database = Database(db_path, lock_timeout=self.settings.getfloat("DUCKDB_LOCK_TIMEOUT", 60.0),
+                            refresh_memory_limit=self.settings.get("DUCKDB_REFRESH_MEMORY_LIMIT"))
         with database.session() as con:
             summary = import_list(con, path, list_format, alt_path)
             rebuilt = rebuild_classifications(con) if opts.reclassify else None
+            if rebuilt is not None:
+                database.refresh_bounded(con)  # current_listings carries the verdicts
         print(f"imported {summary['entities']} entries ({summary['aliases']} aliases, {summary['dprk_related']} "
               f"DPRK-related) from {path} as {summary['list_source']} ({summary['format']}) into {db_path}; "
               f"{summary['matches']} known seller/manufacturer/brand match(es) in sanctions_matches")
