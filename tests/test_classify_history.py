@@ -240,3 +240,26 @@ def test_an_interrupted_rebuild_is_finished_by_the_next_ingest(timeline: Timelin
     assert timeline.query("SELECT run_id FROM classified_runs ORDER BY 1") == [("run-1",), ("run-2",), ("run-3",)]
     assert timeline.query(sql) == [("cancer", "run-1", "run-1"), ("injectable_form", "run-1", "run-3"),
                                    ("injectable_form", "run-1", "run-3")]
+
+
+def test_a_listing_split_across_chunks_is_classified_once_per_text(timeline: Timeline, monkeypatch) -> None:
+    """The already-classified sets are asked per chunk: observations of one listing that fall into different
+    chunks still give one classification per text version and one row per observation, and a second pass
+    adds nothing."""
+    timeline.run({"1": Seen(KUMDANG, CANCER_TEXT, "КНДР"), "2": Seen("Чай улун", "Чай.", "Китай")})
+    with Database(timeline.db_path).session() as con:
+        # two more observations of listing 1 in the same run: the same text 1 minute later, a new title later
+        for minutes, title in ((1, KUMDANG), (2, "Кымдан-2 ампулы 20 шт")):
+            con.execute("INSERT INTO listing_observations BY NAME SELECT * REPLACE (observed_at + to_minutes(?) "
+                        "AS observed_at, ? AS title) FROM listing_observations WHERE product_id = '1' "
+                        "AND observed_at = (SELECT min(observed_at) FROM listing_observations)",
+                        [minutes, title])
+        for table in history.CLASSIFICATION_TABLES:
+            con.execute(f"DELETE FROM {table}")
+        monkeypatch.setattr(history, "CHUNK_SIZE", 1)
+        assert update_classifications(con, "run-1") == 3  # listing 1's two texts, listing 2's one
+        assert update_classifications(con, "run-1") == 0
+        assert con.execute("SELECT product_id, count(*) FROM observation_classifications GROUP BY 1 ORDER BY 1"
+                           ).fetchall() == [("1", 3), ("2", 1)]
+        assert con.execute("SELECT product_id, count(*) FROM listing_classifications GROUP BY 1 ORDER BY 1"
+                           ).fetchall() == [("1", 2), ("2", 1)]

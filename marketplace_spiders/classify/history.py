@@ -92,14 +92,21 @@ def _run_listings(con: duckdb.DuckDBPyConnection, run_id: str) -> Iterator[list[
         con.execute("DROP TABLE IF EXISTS classify_run_input")
 
 
-def _classified_keys(con: duckdb.DuckDBPyConnection, run_id: str) -> set[tuple[str, str, str]]:
-    rows = con.execute(
-        "SELECT c.marketplace, c.product_id, c.text_key FROM listing_classifications AS c "
-        "SEMI JOIN (SELECT DISTINCT marketplace, product_id FROM listing_observations WHERE run_id = ?) AS o "
-        "ON o.marketplace = c.marketplace AND o.product_id = c.product_id",
-        [run_id],
-    ).fetchall()
-    return set(rows)
+def _chunk_done(con: duckdb.DuckDBPyConnection, run_id: str,
+                chunk: list[dict]) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, object]]]:
+    """For the chunk's listings: the text versions already classified, and the run's observations already
+    recorded (by an earlier chunk that split a listing's observations, or by an earlier, interrupted try).
+    Asked per chunk so that memory does not grow with the run."""
+    chunk_listings = ("(SELECT unnest($marketplaces) AS marketplace, unnest($product_ids) AS product_id) AS o "
+                      "ON o.marketplace = c.marketplace AND o.product_id = c.product_id")
+    params = {"marketplaces": [listing["marketplace"] for listing in chunk],
+              "product_ids": [listing["product_id"] for listing in chunk]}
+    keys = con.execute("SELECT c.marketplace, c.product_id, c.text_key FROM listing_classifications AS c "
+                       f"SEMI JOIN {chunk_listings}", params).fetchall()
+    observations = con.execute("SELECT c.marketplace, c.product_id, c.observed_at FROM observation_classifications "
+                               f"AS c SEMI JOIN {chunk_listings} WHERE c.run_id = $run_id",
+                               {**params, "run_id": run_id}).fetchall()
+    return set(keys), set(observations)
 
 
 CLASSIFICATION_COLUMNS = ("marketplace", "product_id", "text_key", "description_hash", "classifier_version",
@@ -167,16 +174,13 @@ def update_classifications(con: duckdb.DuckDBPyConnection, run_id: str, classifi
     """
     if classifier is None:
         classifier = Classifier(sanctioned_parties=load_sanctioned_parties(con))
-    done = _classified_keys(con, run_id)
-    seen_observations = set(con.execute(
-        "SELECT marketplace, product_id, observed_at FROM observation_classifications WHERE run_id = ?", [run_id]
-    ).fetchall())
     classified = 0
     # Listings of the run with the same input are classified once (the input exactly: text_key sorts the keys of
     # the characteristics, whose order can change the order of the hits).
     results: dict[str, dict] = {}
     for chunk in _run_listings(con, run_id):
         batch = _Batch()
+        done, seen_observations = _chunk_done(con, run_id, chunk)
         for listing in chunk:
             classified += _classify_one(listing, run_id, classifier, batch, done, seen_observations, results)
         with transaction(con) if commit_chunks else nullcontext():
