@@ -106,8 +106,8 @@ AFTER_INGEST_HOOKS: list = [_classify_pending, _refresh_in_own_transaction]
 
 # DuckDB memory_limit of the analysis refresh (DuckDB spills to disk beyond it). Measured on this machine
 # (README, Benchmarks): a 9-million-observation refresh took 9.4 s at 1,582 MB peak RSS without a limit,
-# 14.6 s at 420 MB with 300MB; the ingest child of a 200,000-listing first run peaked at 776 MB without,
-# 564 MB with it. Some steps cannot spill:
+# 14.6 s at 420 MB with 300MB; the ingest child of a 200,000-listing first run peaked at 758 MB without,
+# 551 MB with it. Some steps cannot spill:
 # when DuckDB runs out of memory under the limit, the refresh is retried with twice the limit (three tries),
 # then without one.
 REFRESH_MEMORY_LIMIT = "300MB"
