@@ -22,7 +22,6 @@ Money strings ("6 815 ₽" with U+2009 thin or NBSP spaces) go through price-par
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import re
@@ -36,6 +35,7 @@ from price_parser import Price
 from scrapy.http import Response
 
 from marketplace_spiders.items import ListingContent, ListingObservation, SearchHit, SellerObservation
+from marketplace_spiders.pages.base import ProductPageRows, body_sha256
 from marketplace_spiders.pages.description import description_hash
 from marketplace_spiders.pages.errors import LayoutError, layout_guard
 
@@ -101,10 +101,6 @@ def clean_text(value: Any) -> str | None:
         return None
     text = html.unescape(_TAG.sub("", value)).replace("\xa0", " ").strip()
     return text or None
-
-
-def body_sha256(response: Response) -> str:
-    return hashlib.sha256(response.body).hexdigest()
 
 
 def product_url(sku: str, slug_path: str | None = None) -> str:
@@ -281,9 +277,12 @@ def _load_states(response: Response) -> OzonWidgetStates:
 
 # -- product page ------------------------------------------------------------------------------------
 @layout_guard
-class OzonProductPage:
+class OzonProductPage(ProductPageRows):
     """First layout page of a product (SSR HTML or composer JSON), or the search page Ozon shows for an
     out-of-stock product (a ``webOutOfStock`` widget naming it)."""
+
+    MARKETPLACE = MARKETPLACE
+    PRICE_FIELD = "webPrice.price"
 
     def __init__(self, response: Response):
         self.response = response
@@ -412,6 +411,9 @@ class OzonProductPage:
     def description(self) -> str | None:
         return clean_text(self.states.ld_product().get("description"))
 
+    def content_characteristics(self) -> dict[str, str]:
+        return self.short_characteristics()
+
     def short_characteristics(self) -> dict[str, str]:
         """``webShortCharacteristics``: the "О товаре" block (name -> values joined by ", ")."""
         chars: dict[str, str] = {}
@@ -477,74 +479,6 @@ class OzonProductPage:
 
     def seller_inn(self) -> str | None:
         return next((m.group(1) for line in self.seller_legal_lines() if (m := _INN.search(line))), None)
-
-    # items
-    def to_item(self, observed_at: datetime) -> ListingObservation:
-        sku = self.product_id()
-        title = self.title()
-        in_stock = self.in_stock()
-        price = self.price()
-        if in_stock is not False and price is None:
-            raise LayoutError(f"product {sku} is not marked unavailable but has no price (webPrice.price)")
-        return ListingObservation(
-            marketplace=MARKETPLACE,
-            product_id=sku,
-            url=self.url(),
-            listing_status="listed",
-            title=title,
-            brand=self.brand(),
-            seller_id=self.seller_id(),
-            seller_name=self.seller_name(),
-            price=price,
-            price_before_discount=self.price_before_discount(),
-            currency="RUB",
-            in_stock=in_stock,
-            rating=self.rating(),
-            review_count=self.review_count(),
-            country_of_origin=self.country_of_origin(),
-            manufacturer=self.manufacturer(),
-            category=self.category(),
-            source="product_page",
-            observed_at=observed_at,
-            response_sha256=body_sha256(self.response),
-        )
-
-    def to_seller(self, observed_at: datetime) -> SellerObservation | None:
-        """The seller shown on the page, or None when the page has no seller widget (loaded lazily)."""
-        seller_id = self.seller_id()
-        if seller_id is None:
-            return None
-        return SellerObservation(
-            marketplace=MARKETPLACE,
-            seller_id=seller_id,
-            name=self.seller_name(),
-            legal_name=self.seller_legal_name(),
-            inn=self.seller_inn(),
-            ogrn=self.seller_ogrn(),
-            rating=self.seller_rating(),
-            observed_at=observed_at,
-            response_sha256=body_sha256(self.response),
-        )
-
-    def to_content(self, observed_at: datetime) -> ListingContent:
-        """Content visible on the first page: JSON-LD description and the short characteristics."""
-        description = self.description()
-        chars = self.short_characteristics()
-        return ListingContent(
-            marketplace=MARKETPLACE,
-            product_id=self.product_id(),
-            title=self.title(),
-            description=description,
-            characteristics=chars,
-            country_of_origin=self.country_of_origin(),
-            manufacturer=self.manufacturer(),
-            brand=self.brand(),
-            category=self.category(),
-            seller_id=self.seller_id(),
-            description_hash=description_hash(description, chars),
-            observed_at=observed_at,
-            response_sha256=body_sha256(self.response),
-        )
 
     def second_page_url(self) -> str:
         """composer-api URL of this product's second layout page (characteristics, description)."""

@@ -11,7 +11,6 @@ Endpoints and envelopes (see ``shared/real-samples/ENDPOINTS.md``):
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +19,7 @@ from typing import Any
 from scrapy.http import Response
 
 from marketplace_spiders.items import ListingContent, ListingObservation, SearchHit, SellerObservation
+from marketplace_spiders.pages.base import body_sha256
 from marketplace_spiders.pages.description import description_hash
 from marketplace_spiders.pages.errors import LayoutError, layout_guard
 
@@ -41,10 +41,6 @@ def kopecks_to_roubles(value: Any) -> Decimal | None:
     if not isinstance(value, int | float):
         raise LayoutError(f"price is not a number: {value!r}")
     return (Decimal(int(value)) / 100).quantize(Decimal("0.01"))
-
-
-def body_sha256(response: Response) -> str:
-    return hashlib.sha256(response.body).hexdigest()
 
 
 def load_json(response: Response) -> Any:

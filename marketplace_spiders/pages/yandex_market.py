@@ -17,7 +17,6 @@ card price, exposed as ``card_price()``; ``withoutDiscount`` above the price is 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -28,8 +27,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from scrapy.http import Response
 
-from marketplace_spiders.items import ListingContent, ListingObservation, SearchHit, SellerObservation
-from marketplace_spiders.pages.description import description_hash
+from marketplace_spiders.items import ListingObservation, SearchHit
+from marketplace_spiders.pages.base import ProductPageRows, body_sha256
 from marketplace_spiders.pages.errors import LayoutError, layout_guard
 
 MARKETPLACE = "yandex_market"
@@ -101,10 +100,6 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).replace("\xa0", " ").strip()
     return text or None
-
-
-def body_sha256(response: Response) -> str:
-    return hashlib.sha256(response.body).hexdigest()
 
 
 def product_url(product_id: str, sku: str | None = None) -> str:
@@ -183,8 +178,10 @@ def _characteristic(chars: dict[str, str], keys: tuple[str, ...]) -> str | None:
 
 # -- product page ------------------------------------------------------------------------------------
 @layout_guard
-class YandexMarketProductPage:
+class YandexMarketProductPage(ProductPageRows):
     """A product page, ``/product--<slug>/<id>`` (2025) or ``/card/<slug>/<id>`` (2026)."""
+
+    MARKETPLACE = MARKETPLACE
 
     def __init__(self, response: Response):
         self.response = response
@@ -455,72 +452,6 @@ class YandexMarketProductPage:
             if isinstance(stat, dict) and isinstance(stat.get("value"), int):
                 return stat["value"]
         return None
-
-    # items
-    def to_item(self, observed_at: datetime) -> ListingObservation:
-        product_id = self.product_id()
-        title = self.title()
-        in_stock = self.in_stock()
-        price = self.price()
-        if in_stock is not False and price is None:
-            raise LayoutError(f"product {product_id} is not marked unavailable but has no price")
-        return ListingObservation(
-            marketplace=MARKETPLACE,
-            product_id=product_id,
-            url=self.url(),
-            listing_status="listed",
-            title=title,
-            brand=self.brand(),
-            seller_id=self.seller_id(),
-            seller_name=self.seller_name(),
-            price=price,
-            price_before_discount=self.price_before_discount(),
-            currency="RUB",
-            in_stock=in_stock,
-            stock_qty=self.stock_qty(),
-            rating=self.rating(),
-            review_count=self.review_count(),
-            country_of_origin=self.country_of_origin(),
-            manufacturer=self.manufacturer(),
-            category=self.category(),
-            source="product_page",
-            observed_at=observed_at,
-            response_sha256=body_sha256(self.response),
-        )
-
-    def to_seller(self, observed_at: datetime) -> SellerObservation | None:
-        seller_id = self.seller_id()
-        if seller_id is None:
-            return None
-        return SellerObservation(
-            marketplace=MARKETPLACE,
-            seller_id=seller_id,
-            name=self.seller_name(),
-            rating=self.seller_rating(),
-            review_count=self.seller_rating_count(),
-            observed_at=observed_at,
-            response_sha256=body_sha256(self.response),
-        )
-
-    def to_content(self, observed_at: datetime) -> ListingContent:
-        description = self.description()
-        chars = self.characteristics()
-        return ListingContent(
-            marketplace=MARKETPLACE,
-            product_id=self.product_id(),
-            title=self.title(),
-            description=description,
-            characteristics=chars,
-            country_of_origin=self.country_of_origin(),
-            manufacturer=self.manufacturer(),
-            brand=self.brand(),
-            category=self.category(),
-            seller_id=self.seller_id(),
-            description_hash=description_hash(description, chars),
-            observed_at=observed_at,
-            response_sha256=body_sha256(self.response),
-        )
-
 
 # -- search page -------------------------------------------------------------------------------------
 @layout_guard
