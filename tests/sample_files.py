@@ -25,3 +25,24 @@ def json_response(url: str, body: bytes, status: int = 200, meta: dict | None = 
         url=url, body=body, status=status, encoding="utf-8",
         headers={"Content-Type": "application/json; charset=utf-8"}, request=request,
     )
+
+
+def replay_timeline(marketplace: str, folder: Path, runs: tuple[str, ...] = ("run-1", "run-2")) -> Path:
+    """The bundled timeline of ``marketplace`` (fixtures/<marketplace>/timeline) replayed through the real spider,
+    oldest run first, into a new DuckDB file in ``folder``; returns its path."""
+    from marketplace_spiders import demo
+
+    path = folder / f"{marketplace}.duckdb"
+    for run in runs:
+        demo.replay(marketplace, FIXTURES / marketplace / "timeline" / run, path)
+    return path
+
+
+def rows(con, sql: str, *params) -> list[tuple]:
+    return con.execute(sql, list(params)).fetchall()
+
+
+def observed(con, column: str, product_id: str) -> list[tuple]:
+    """(day, value) of one column of one listing, oldest first."""
+    return rows(con, f"SELECT observed_at::DATE::VARCHAR, {column} FROM listing_observations "
+                     "WHERE product_id = ? ORDER BY observed_at", product_id)

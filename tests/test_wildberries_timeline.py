@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
+from sample_files import rows
 
 from marketplace_spiders import demo
 
@@ -24,10 +25,6 @@ def db(demo_run):
     con = duckdb.connect(str(demo_run[0]), read_only=True)
     yield con
     con.close()
-
-
-def rows(con, sql, *params):
-    return con.execute(sql, list(params)).fetchall()
 
 
 def test_three_ok_runs_at_the_recorded_times(db):

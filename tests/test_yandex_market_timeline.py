@@ -8,32 +8,16 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from sample_files import FIXTURES
+from sample_files import observed, replay_timeline, rows
 
-from marketplace_spiders import demo
-
-RUNS = FIXTURES / "yandex_market" / "timeline"
 SERUM, TEA, ROYAL = "763970960", "1130069667", "1772855866"
 
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("ym") / "ym.duckdb"
-    for run in ("run-1", "run-2"):  # oldest first
-        demo.replay("yandex_market", RUNS / run, path)
-    con = duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect(str(replay_timeline("yandex_market", tmp_path_factory.mktemp("ym"))), read_only=True)
     yield con
     con.close()
-
-
-def rows(con, sql, *params):
-    return con.execute(sql, list(params)).fetchall()
-
-
-def observed(con, column, product_id):
-    """(day, value) of one column of one listing, oldest first."""
-    return rows(con, f"SELECT observed_at::DATE::VARCHAR, {column} FROM listing_observations "
-                     "WHERE product_id = ? ORDER BY observed_at", product_id)
 
 
 def test_runs_are_ok_at_the_recorded_times(db):
