@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,18 @@ def observed(con, column: str, product_id: str) -> list[tuple]:
     """(day, value) of one column of one listing, oldest first."""
     return rows(con, f"SELECT observed_at::DATE::VARCHAR, {column} FROM listing_observations "
                      "WHERE product_id = ? ORDER BY observed_at", product_id)
+
+
+def fixture_case_response(case: Path, response_class: type[TextResponse] = TextResponse) -> TextResponse:
+    """The response saved in a hand-made page fixture (``meta.json`` + its body file)."""
+    meta = json.loads((case / "meta.json").read_text("utf-8"))
+    headers = {k: v[0] for k, v in meta["headers"].items()}
+    return response_class(url=meta["url"], body=(case / meta["body_file"]).read_bytes(), status=meta["status"],
+                          headers=headers, encoding="utf-8")
+
+
+def assert_fields(obj: object, expected: dict) -> None:
+    """Each field of ``expected`` equals the attribute of ``obj`` (Decimal fields compared as Decimals)."""
+    for name, want in expected.items():
+        got = getattr(obj, name)
+        assert got == (Decimal(want) if isinstance(got, Decimal) else want), name

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sample_files import FIXTURES, REAL_SAMPLES, assert_fields, fixture_case_response
 from scrapy.http import HtmlResponse, TextResponse
 
 from marketplace_spiders.pages.errors import LayoutError
@@ -25,8 +25,8 @@ from marketplace_spiders.pages.ozon import (
     seller_legal_url,
 )
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real-samples" / "ozon"
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ozon" / "pages"
+REAL = REAL_SAMPLES / "ozon"
+PAGE_FIXTURES = FIXTURES / "ozon" / "pages"
 AT = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 COMPOSER = "https://www.ozon.ru/api/composer-api.bx/page/json/v2?url="
 
@@ -386,23 +386,7 @@ def test_trimmed_search_without_paginator_has_no_next_page():
 
 
 # -- hand-made cases: body + meta + expected ---------------------------------------------------------
-CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir())
-
-
-def _case_response(case: Path) -> TextResponse:
-    meta = json.loads((case / "meta.json").read_text("utf-8"))
-    headers = {k: v[0] for k, v in meta["headers"].items()}
-    return TextResponse(url=meta["url"], body=(case / meta["body_file"]).read_bytes(), status=meta["status"],
-                        headers=headers, encoding="utf-8")
-
-
-def _compare(obj, expected: dict):
-    for field, want in expected.items():
-        got = getattr(obj, field)
-        if isinstance(got, Decimal):
-            assert got == Decimal(want), field
-        else:
-            assert got == want, field
+CASES = sorted(p for p in PAGE_FIXTURES.iterdir() if p.is_dir())
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -410,17 +394,17 @@ def test_fixture_case(case):
     meta = json.loads((case / "meta.json").read_text("utf-8"))
     expected = json.loads((case / "expected.json").read_text("utf-8"))
     assert meta["derived_from"] and meta["changed"]
-    response = _case_response(case)
+    response = fixture_case_response(case)
     if meta["page_object"] == "OzonProductDetailsPage":
-        _compare(OzonProductDetailsPage(response).to_content(AT), expected["content"])
+        assert_fields(OzonProductDetailsPage(response).to_content(AT), expected["content"])
         return
     if meta["page_object"] == "OzonSellerLegalPage":
-        _compare(OzonSellerLegalPage(response, meta["seller_id"]).to_seller(AT), expected["seller"])
+        assert_fields(OzonSellerLegalPage(response, meta["seller_id"]).to_seller(AT), expected["seller"])
         return
     page = OzonProductPage(response)
-    _compare(page.to_item(AT), expected["item"])
-    _compare(page.to_seller(AT), expected["seller"])
-    _compare(page.to_content(AT), expected["content"])
+    assert_fields(page.to_item(AT), expected["item"])
+    assert_fields(page.to_seller(AT), expected["seller"])
+    assert_fields(page.to_content(AT), expected["content"])
 
 
 # -- seller legal information ----------------------------------------------------------------------------

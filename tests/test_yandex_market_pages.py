@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sample_files import FIXTURES, REAL_SAMPLES, assert_fields, fixture_case_response
 from scrapy.http import HtmlResponse
 
 from marketplace_spiders.pages.errors import LayoutError
@@ -22,8 +22,8 @@ from marketplace_spiders.pages.yandex_market import (
     rub,
 )
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real-samples" / "yandex_market"
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "yandex_market" / "pages"
+REAL = REAL_SAMPLES / "yandex_market"
+PAGE_FIXTURES = FIXTURES / "yandex_market" / "pages"
 AT = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 
 LAMP = "yandex_market_product_page_2025-05__roman-shvetsov.html"
@@ -271,23 +271,7 @@ def test_search_without_results_or_empty_marker_raises():
 
 
 # -- hand-made cases: body + meta + expected ---------------------------------------------------------
-CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir())
-
-
-def _case_response(case: Path) -> HtmlResponse:
-    meta = json.loads((case / "meta.json").read_text("utf-8"))
-    headers = {k: v[0] for k, v in meta["headers"].items()}
-    return HtmlResponse(url=meta["url"], body=(case / meta["body_file"]).read_bytes(), status=meta["status"],
-                        headers=headers, encoding="utf-8")
-
-
-def _compare(obj, expected: dict):
-    for field, want in expected.items():
-        got = getattr(obj, field)
-        if isinstance(got, Decimal):
-            assert got == Decimal(want), field
-        else:
-            assert got == want, field
+CASES = sorted(p for p in PAGE_FIXTURES.iterdir() if p.is_dir())
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -295,15 +279,15 @@ def test_fixture_case(case):
     meta = json.loads((case / "meta.json").read_text("utf-8"))
     expected = json.loads((case / "expected.json").read_text("utf-8"))
     assert meta["derived_from"] and meta["changed"]
-    response = _case_response(case)
+    response = fixture_case_response(case, HtmlResponse)
     if "error" in expected:
         with pytest.raises(LayoutError) as error:
             YandexMarketProductPage(response)
         assert type(error.value).__name__ == expected["error"]
         return
     page = YandexMarketProductPage(response)
-    _compare(page.to_item(AT), expected["item"])
-    _compare(page.to_seller(AT), expected["seller"])
-    _compare(page.to_content(AT), expected["content"])
+    assert_fields(page.to_item(AT), expected["item"])
+    assert_fields(page.to_seller(AT), expected["seller"])
+    assert_fields(page.to_content(AT), expected["content"])
     assert page.card_price() == Decimal(expected["card_price"])
     assert page.url_id() == expected["url_id"]
