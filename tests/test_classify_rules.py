@@ -4,6 +4,7 @@ command `scrapy classify` as a real subprocess; the quality targets on the label
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -179,6 +180,20 @@ def test_a_new_product_is_a_data_edit(tmp_path: Path) -> None:
     result = Classifier(load_rules(data)).classify(listing)
     specific = [(p["id"], p["text"]) for p in result["products"] if p["specificity"] == "dprk_specific"]
     assert result["verdict"] == "strong" and specific == [("paektusan-balm", "Пэктусан")]
+
+
+def test_output_is_the_same_in_every_process() -> None:
+    """Byte-identical output for the labelled set under two string-hash seeds: no result depends on the
+    iteration order of a set or dict of strings (which Python randomises per process)."""
+    eval_set = (FIXTURES / "classify" / "eval.jsonl").read_text("utf-8")
+    outputs = []
+    for seed in ("1", "2"):
+        done = subprocess.run([SCRAPY, "classify"], cwd=ROOT, input=eval_set, capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert len(outputs[0].splitlines()) == len(eval_set.splitlines()) >= 80
+    assert outputs[0] == outputs[1]
 
 
 def test_scrapy_classify_json_lines() -> None:
