@@ -263,3 +263,31 @@ def test_a_listing_split_across_chunks_is_classified_once_per_text(timeline: Tim
                            ).fetchall() == [("1", 3), ("2", 1)]
         assert con.execute("SELECT product_id, count(*) FROM listing_classifications GROUP BY 1 ORDER BY 1"
                            ).fetchall() == [("1", 2), ("2", 1)]
+
+
+def test_a_rebuild_uses_the_seller_identity_known_at_each_run(timeline: Timeline) -> None:
+    """A seller whose legal name (a DPRK entity's alias) became known only in run 2: run 1 stays classified
+    without it, at ingest and after a rebuild alike (not with today's sellers row)."""
+    timeline.run({"1": Seen("Женьшень в капсулах", "Капсулы.", None, seller_id="s9")})
+    pugang = SellerObservation(MP, "s9", name="Пуган", legal_name="ООО «Пуган Трейд»")
+    timeline.run({"1": Seen("Женьшень в капсулах", None, None, seller_id="s9")}, sellers=(pugang,))
+    sql = "SELECT verdict, first_run_id, last_run_id FROM listing_verdicts ORDER BY first_seen"
+    expected = [("unrelated", "run-1", "run-1"), ("strong", "run-2", "run-2")]
+    assert timeline.query(sql) == expected
+    with Database(timeline.db_path).session() as con:
+        rebuild_classifications(con)
+    assert timeline.query(sql) == expected
+
+
+def test_search_cards_are_not_classified_where_the_run_saw_the_page(timeline: Timeline) -> None:
+    """The trust rules of listing_states: a run's title-only search card (read here a minute after the page)
+    does not replace the verdict of the product page the same run saw."""
+    timeline.run({"1": Seen(KUMDANG, CANCER_TEXT, "КНДР")})
+    with Database(timeline.db_path).session() as con:
+        con.execute("INSERT INTO listing_observations BY NAME SELECT * REPLACE ('search' AS source, "
+                    "'Ампулы женьшеня' AS title, NULL AS description_hash, NULL AS country_of_origin, "
+                    "observed_at + INTERVAL 1 MINUTE AS observed_at) "
+                    "FROM listing_observations WHERE product_id = '1'")
+        rebuild_classifications(con)
+    assert timeline.query("SELECT count(*) FROM observation_classifications") == [(1,)]
+    assert timeline.query("SELECT verdict FROM current_verdicts") == [("strong",)]
