@@ -291,3 +291,13 @@ def test_search_cards_are_not_classified_where_the_run_saw_the_page(timeline: Ti
         rebuild_classifications(con)
     assert timeline.query("SELECT count(*) FROM observation_classifications") == [(1,)]
     assert timeline.query("SELECT verdict FROM current_verdicts") == [("strong",)]
+
+
+def test_entity_match_text_and_method_come_from_one_best_row(timeline: Timeline) -> None:
+    """Two spellings match the same entity at score 100: entity_matches shows the latest one, text and method
+    from the same row, every time."""
+    timeline.run({"1": Seen("Royal Blood-Fresh, производитель Пуган", "Капсулы.", None)})
+    timeline.run({"1": Seen("Royal Blood-Fresh, производитель ПУГАН", "Капсулы.", None)})
+    sql = ("SELECT field, matched_text, score, method, observations FROM entity_matches "
+           "WHERE entity_name = 'Korea Pugang Trading Corporation' AND field = 'title'")
+    assert timeline.query(sql) == [("title", "ПУГАН", 100.0, "alias_in_text", 2)]

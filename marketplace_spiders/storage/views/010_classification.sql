@@ -102,7 +102,13 @@ CREATE OR REPLACE VIEW entity_matches AS
 WITH final AS (
     SELECT
         o.marketplace, o.product_id, e.entity_id, any_value(e.entity_name) AS entity_name, e.source, e.field,
-        arg_max(e.matched_text, e.score) AS matched_text, max(e.score) AS score, arg_max(e.method, e.score) AS method,
+        -- the best match's text and method, from one row (ties on score broken by the latest observation,
+        -- then the text)
+        arg_max({'text': e.matched_text, 'method': e.method}, (e.score, o.observed_at, e.matched_text)).text
+            AS matched_text,
+        max(e.score) AS score,
+        arg_max({'text': e.matched_text, 'method': e.method}, (e.score, o.observed_at, e.matched_text)).method
+            AS method,
         any_value(e.evidence) AS evidence, bool_or(e.sanctioned) AS sanctioned,
         any_value(e.un_reference) AS un_reference, any_value(e.ofac_ent_num) AS ofac_ent_num,
         min(o.observed_at) AS first_seen, max(o.observed_at) AS last_seen,
