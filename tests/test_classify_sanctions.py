@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from marketplace_spiders.classify import sanctions
 from marketplace_spiders.classify.sanctions import (
     UnknownFormat,
     detect_format,
@@ -278,9 +279,26 @@ def test_a_failed_import_leaves_the_previous_list(tmp_path):
         assert rows(con, "SELECT list_source, count(*) FROM sanctions_entities GROUP BY 1") == [("ofac_sdn", 6)]
 
 
-def test_full_size_sdn_list_is_written_in_batches(tmp_path):
-    """The real SDN list has ~18k entries: all of them stored, aliases too, programs split (its speed is not
-    asserted here: the benchmark-free check is that the writes are batched, see sanctions.store_entries)."""
+def test_an_import_failing_after_its_writes_is_rolled_back(tmp_path, monkeypatch):
+    """The entries are replaced and re-matched in one transaction: a failure after the new list was written
+    (here in the matching) leaves the previous list and its matches as they were."""
+    db = Database(tmp_path / "m.duckdb")
+    with db.session() as con:
+        import_list(con, FIXTURES / "sdn.csv")
+        before = rows(con, "SELECT list_source, source_id, name FROM sanctions_entities ORDER BY ALL")
+
+        def fails(*args, **kwargs):
+            raise RuntimeError("matching failed")
+
+        monkeypatch.setattr(sanctions, "match_known_parties", fails)
+        with pytest.raises(RuntimeError, match="matching failed"):
+            import_list(con, FIXTURES / "consolidated.xml")
+        assert rows(con, "SELECT list_source, source_id, name FROM sanctions_entities ORDER BY ALL") == before
+        assert rows(con, "SELECT count(*) FROM sanctions_imports") == [(1,)]
+
+
+def test_full_size_sdn_list_is_stored_whole(tmp_path):
+    """The real SDN list has ~18k entries: all of them stored, aliases too, programs split."""
     n = 18_000
     sdn = tmp_path / "sdn.csv"
     alt = tmp_path / "alt.csv"
