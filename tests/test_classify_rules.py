@@ -227,3 +227,12 @@ def test_quality_targets_on_labelled_sets(name: str) -> None:
     assert len(rows) >= 40
     verdicts, _claims, _errors = evaluate(rows)
     assert verdicts["strong"].precision >= 0.95 and verdicts["strong"].recall >= 0.90
+
+
+def test_scrapy_classify_refuses_a_missing_database(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.duckdb"
+    done = subprocess.run([SCRAPY, "classify", "--db", str(missing)], cwd=ROOT, input="{}\n", capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert f"--db {missing} does not exist" in done.stderr
+    assert not missing.exists()

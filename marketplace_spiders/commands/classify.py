@@ -49,8 +49,8 @@ def classify_lines(lines: Iterable[str], out: TextIO, classifier: Classifier) ->
 
 
 def classifier_for(db_path: str | None) -> Classifier:
-    """A classifier with the sanctions lists imported into ``db_path`` (none when not given or missing)."""
-    if not db_path or not Path(db_path).exists():
+    """A classifier with the sanctions lists imported into ``db_path`` (none when not given)."""
+    if not db_path:
         return Classifier()
     with Database(db_path).session() as con:
         return Classifier(sanctioned_parties=load_sanctioned_parties(con))
@@ -87,5 +87,7 @@ class Command(ScrapyCommand):
                 database.refresh_bounded(con)  # current_listings carries the verdicts
             print(f"classified {done['text_versions']} text version(s) of {done['runs']} run(s) in {opts.db}")
             return
+        if opts.db and not Path(opts.db).exists():
+            raise UsageError(f"--db {opts.db} does not exist (a typo would silently drop the imported lists)")
         classifier = classifier_for(opts.db)
         classify_lines(sys.stdin, sys.stdout, classifier)
