@@ -51,6 +51,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
 SYSTEM_CHROMIUM = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser")
 SERVER_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -64,7 +66,7 @@ BLOCKED_URL_PATTERNS = (
     "*.mp4", "*.webm", "*.mp3", "*.ogg", "*.wav", "*.m4a", "*.m3u8", "*.mpd", "*.ts",
 )
 logger = logging.getLogger(__name__)
-HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+HANDLER = "marketplace_spiders.browser.PooledPlaywrightHandler"
 DEFAULTS: dict[str, Any] = {
     "BROWSER_BLOCK_RESOURCES": True,
     "PLAYWRIGHT_MAX_CONTEXTS": 1,
@@ -185,10 +187,13 @@ class BrowserPagePool:
     instead of a new page per request. Measured here (bench/browser_benchmark.py), opening, setting up and
     closing a page cost about as much as loading it: reuse gives 1.5-1.8 times the pages/s.
 
-    A pooled request is sent with ``playwright_include_page`` and a kept page in ``playwright_page`` (none:
-    scrapy-playwright opens one); when the response arrives the page goes back to the pool before any
-    callback runs, and the two keys are removed from the meta again, so callbacks, retries and recordings
-    see a request like any other. A page is closed instead of kept after a failed download, after
+    A page is bound to a request when its download starts (``PooledPlaywrightHandler``), not when it enters
+    the downloader: requests waiting for their slot (one per domain in live crawls) would otherwise all be
+    counted as opening pages, and no page would ever be kept. The request is sent with
+    ``playwright_include_page`` and a kept page in ``playwright_page`` (none: scrapy-playwright opens one); when
+    the response arrives the page goes back to the pool before any callback runs, and the two keys are removed
+    from the meta again, so callbacks, retries and recordings see a request like any other. A page is closed
+    instead of kept after a failed download, after
     ``BROWSER_PAGE_MAX_USES`` navigations (bounded memory over long crawls), and whenever a request is waiting
     to open a page (an idle page would hold the context's page slot it waits for). A request that asks for the
     page itself (``playwright_include_page``) is given a kept page and owns it: its callback closes it."""
@@ -211,7 +216,8 @@ class BrowserPagePool:
                 return page, uses
         return None
 
-    def process_request(self, request: Any, spider: Any = None) -> None:
+    def bind(self, request: Any) -> None:
+        """Give a request whose download starts now a kept page of its context, or count it as opening one."""
         meta = request.meta
         if not meta.get("playwright") or meta.get("playwright_page") is not None:
             return
@@ -241,12 +247,31 @@ class BrowserPagePool:
         else:
             self.idle.setdefault(meta.get("playwright_context", "default"), []).append((page, uses))
 
+    @staticmethod
+    def of(crawler: Any) -> BrowserPagePool | None:
+        """The crawl's pool (its downloader middleware), if page reuse is on."""
+        engine = getattr(crawler, "engine", None)
+        middlewares = engine.downloader.middleware.middlewares if engine is not None else ()
+        return next((m for m in middlewares if isinstance(m, BrowserPagePool)), None)
+
     async def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:
         await self._give_back(request, failed=False)
         return response
 
     async def process_exception(self, request: Any, exception: BaseException, spider: Any = None) -> None:
         await self._give_back(request, failed=True)
+
+
+class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
+    """scrapy-playwright's download handler, binding a kept page of the crawl's :class:`BrowserPagePool` to
+    each browser request when its download starts."""
+
+    async def _download_request(self, request: Any, spider: Any = None) -> Any:
+        if request.meta.get("playwright"):
+            pool = BrowserPagePool.of(self._crawler)
+            if pool is not None:
+                pool.bind(request)
+        return await super()._download_request(request, spider)
 
 
 _BLOCKING_PAGES: weakref.WeakSet = weakref.WeakSet()

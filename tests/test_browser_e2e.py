@@ -275,7 +275,24 @@ def test_browser_settings_switch_blocking_and_read_environment_strings(tmp_path)
     assert "--blink-settings=imagesEnabled=false" not in off["PLAYWRIGHT_LAUNCH_OPTIONS"]["args"]
     assert "--no-sandbox" in off["PLAYWRIGHT_LAUNCH_OPTIONS"]["args"]
     assert (on["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"], off["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"]) == (4, 2)
-    assert on["DOWNLOAD_HANDLERS"]["https"] == "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    assert on["DOWNLOAD_HANDLERS"]["https"] == "marketplace_spiders.browser.PooledPlaywrightHandler"
     assert "playwright_page_init_callback" in browser_request_meta("h1", config={})
     assert "playwright_page_init_callback" not in browser_request_meta("h1", config={"BROWSER_BLOCK_RESOURCES": "off"})
     assert "playwright_include_page" not in browser_request_meta("h1", config={})
+
+
+@pytest.mark.browser
+def test_pages_are_reused_with_one_request_per_domain_at_a_time(shop, tmp_path):
+    """Live crawls allow 4 requests in the downloader but one per domain: the 3 waiting for the domain slot
+    must not count as opening pages (they did, and every page was closed instead of kept)."""
+    result, items, stats = crawl(shop, tmp_path, 3, "-s", "CONCURRENT_REQUESTS=4", "-s",
+                                 "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT=4", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert {i["url"].removeprefix(shop) for i in items if "price" in i} == {
+        "/product/1", "/product/2", "/product/3", "/product/3?after"}
+    # as with one request at a time: /product/1's page served /product/2, /product/3 and the held request
+    # (whose callback closed it), /missing and /product/3?after opened theirs; before the fix: 6 pages, 0 reused
+    assert stats["playwright/page_count"] == 3
+    assert stats["browser/page_reused"] == 3
+    assert "browser/page_closed_by_pool" not in stats
