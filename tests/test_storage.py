@@ -220,3 +220,32 @@ def test_the_ingest_child_takes_the_refresh_limit(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     assert "analysis refresh needs more memory than 1MB" in result.stderr
     assert count(db, "SELECT count(*) FROM current_listings") == 3000
+
+
+def test_the_refresh_limit_is_capped_by_an_ingest_limit_in_any_duckdb_spelling(tmp_path, monkeypatch) -> None:
+    """DUCKDB_INGEST_MEMORY_LIMIT is read back from DuckDB ("2G" reads "1.8 GiB"), so a spelling DuckDB
+    accepts never fails the refresh after the run was committed."""
+    seen = _record_refresh_limits(monkeypatch)
+    db = Database(tmp_path / "m.duckdb", memory_limit="2G", refresh_memory_limit="300MB")
+    _create(db, seen)
+    stage_run(db, "r1", 5)
+    assert db.ingest_pending(staging_root_for(db.path)) == ["r1"]
+    assert seen == ["286.1 MiB"]
+    assert not (staging_root_for(db.path) / "r1").exists()
+
+
+def test_a_refresh_lost_after_the_classification_is_done_when_the_run_comes_again(tmp_path, monkeypatch) -> None:
+    """The ingest child died after the classification committed, before the refresh: the run is left staged,
+    and its next ingest (which finds the run already there) refreshes the analysis tables."""
+    from marketplace_spiders.storage import database
+
+    db = Database(tmp_path / "m.duckdb")
+    monkeypatch.setattr(database, "AFTER_INGEST_HOOKS", database.AFTER_INGEST_HOOKS[:1])  # classification only
+    stage_run(db, "r1", 5)
+    assert db.ingest_pending(staging_root_for(db.path)) == ["r1"]
+    assert count(db, "SELECT count(*) FROM current_listings") == 0
+    monkeypatch.undo()
+    stage_run(db, "r1", 5)
+    assert db.ingest_pending(staging_root_for(db.path)) == []  # already ingested: nothing added
+    assert count(db, "SELECT count(*) FROM listing_observations") == 5
+    assert count(db, "SELECT count(*) FROM current_listings") == 5

@@ -42,10 +42,10 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("BEGIN")
     try:
         yield con
-        con.execute("COMMIT")
-    except Exception:
+    except BaseException:
         con.execute("ROLLBACK")
         raise
+    con.execute("COMMIT")  # a failed COMMIT is rolled back by DuckDB itself, and raises here
 
 
 def append_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
@@ -187,7 +187,9 @@ class Database:
         limits = []
         if self.refresh_memory_limit:
             base = _megabytes(self.refresh_memory_limit)
-            ceiling = _megabytes(self.memory_limit) if self.memory_limit else float("inf")
+            # the connection's own limit as DuckDB reads it ("1.8 GiB"), whatever spelling it was given in
+            ceiling = (_megabytes(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+                       if self.memory_limit else float("inf"))
             limits = [f"{base * 2**k:.0f}MB" for k in range(3) if base * 2**k < ceiling]
         try:
             for limit in limits:
@@ -300,9 +302,10 @@ class Database:
             exists = con.execute("SELECT 1 FROM crawl_runs WHERE run_id = ?", [run["run_id"]]).fetchone()
             if exists:
                 log.info("run %s already ingested; removing its staging folder", run["run_id"])
-                if not con.execute("SELECT 1 FROM classified_runs WHERE run_id = ?", [run["run_id"]]).fetchone():
-                    for hook in AFTER_INGEST_HOOKS:  # the ingest stopped after its commit: finish it
-                        hook(self, con, run["run_id"])
+                # the ingest may have stopped after its commit, before its classification or its refresh
+                # committed: finish both (each is a no-op or a rebuild of derived rows when already done)
+                for hook in AFTER_INGEST_HOOKS:
+                    hook(self, con, run["run_id"])
                 shutil.rmtree(run_dir, ignore_errors=True)
                 return False
             with transaction(con):
