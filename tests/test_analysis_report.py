@@ -124,3 +124,20 @@ def test_filters_narrow_the_report(history_db: Path, tmp_path: Path) -> None:
     assert f["runs in the period"] == "2"
     assert f["listings in scope"] == "2"  # the ginseng tea is not a Kumdang-2 listing
     assert read_csv(tmp_path / "new_listings.csv") == []  # both were first seen before the period
+
+
+def test_a_dprk_listing_naming_no_product_belongs_to_the_catch_all_product(tmp_path: Path) -> None:
+    """Classified strong (a «Пуган» balm from the DPRK) but naming no products.toml product: the listing is
+    attributed by its search term, to "Other DPRK health products", instead of to no watchlist product."""
+    from analysis.queries import run_sql, sql_text
+    from analysis.report import watch_parameters
+    from marketplace_spiders.watchlist import Watchlist
+
+    h = HistoryBuilder(tmp_path / "history.duckdb")
+    h.run(terms={"Пуган": ["7"]}, listed={"7": Listed("900", title="Бальзам Пуган КНДР БАД")})
+    assert h.query("SELECT verdict, verdict_products FROM current_listings") == [("strong", [])]
+    with duckdb.connect(str(h.db_path)) as con:
+        params = {"marketplace": None, **watch_parameters(None, Watchlist.load())}
+        rows = run_sql(con, sql_text("report_listings"), params).to_pylist()
+    assert [(r["product_id"], r["watch_product"], r["verdict"]) for r in rows] == [
+        ("7", "Other DPRK health products", "strong")]

@@ -1,9 +1,10 @@
 -- The listings a report covers: every listing of the chosen marketplace ($marketplace, NULL = all),
 -- with the watchlist product it belongs to and its current verdict. A classified listing belongs to the
 -- watchlist products the classifier named in its latest text version (current_listings.verdict_products;
--- so a ginseng tea a search for "Кымдан-2" returned is not Kumdang-2). A listing never classified
--- belongs to a watchlist product when it was found by one of the product's search terms or its title
--- contains one of them ($watch_products, $watch_ids and $watch_terms are lists of equal length: product
+-- so a ginseng tea a search for "Кымдан-2" returned is not Kumdang-2). A listing never classified, or
+-- classified DPRK-linked without naming a product (a «Пуган» balm: the catch-all "Other DPRK health
+-- products"), belongs to a watchlist product when it was found by one of the product's search terms or its
+-- title contains one of them ($watch_products, $watch_ids and $watch_terms are lists of equal length: product
 -- name, product id, term). When $product_patterns is not NULL, only listings matched to a watchlist
 -- product named in it, or whose title contains one of its (lower-case) patterns, are kept. One row per
 -- (listing, watchlist product); watch_product is NULL for listings that match no watchlist product.
@@ -29,7 +30,8 @@ found_by_classifier AS (
 ),
 
 unclassified AS (
-    SELECT * FROM listings_in_scope WHERE verdict IS NULL
+    SELECT * FROM listings_in_scope
+    WHERE verdict IS NULL OR (verdict <> 'unrelated' AND len(coalesce(verdict_products, [])) = 0)
 ),
 
 found_by_term AS (
