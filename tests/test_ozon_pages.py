@@ -8,7 +8,7 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sample_files import FIXTURES, REAL_SAMPLES, assert_fields, fixture_case_response
+from sample_files import FIXTURES, REAL_SAMPLES, assert_fields, fixture_case_response, real_sample
 from scrapy.http import HtmlResponse, TextResponse
 
 from marketplace_spiders.pages.errors import LayoutError
@@ -18,6 +18,8 @@ from marketplace_spiders.pages.ozon import (
     OzonSearchPage,
     OzonSellerLegalPage,
     OzonWidgetStates,
+    inn_in_lines,
+    ogrn_in_lines,
     parse_count,
     parse_rub,
     second_page_url,
@@ -52,9 +54,7 @@ URLS = {
 
 
 def real_response(name: str, url: str | None = None) -> TextResponse:
-    path = REAL / name
-    if not path.exists():
-        pytest.skip(f"real sample missing: {path} (../shared is cloned beside the repository in CI)")
+    path = real_sample(f"ozon/{name}")  # fails, never skips, when a sample is missing
     url = url or URLS[name]
     if name.endswith(".json"):
         return TextResponse(url=url, body=path.read_bytes(), encoding="utf-8",
@@ -443,3 +443,10 @@ def test_seller_legal_lines(lines, expected):
 def test_seller_legal_page_without_text_block_raises():
     with pytest.raises(LayoutError):
         OzonSellerLegalPage(_legal_page(["x"], widget="cellList-1-default-1"), "42")
+
+
+def test_ogrn_and_inn_on_one_line_of_the_seller_modal():
+    lines = ["ООО «Пуган Трейд»", "ОГРН 1232500012345, ИНН 2540000000", "Работает с 9 до 18"]
+    assert (ogrn_in_lines(lines), inn_in_lines(lines)) == ("1232500012345", "2540000000")
+    assert ogrn_in_lines(["ИНН 254000000012", "ОГРНИП 323250000012345"]) == "323250000012345"
+    assert ogrn_in_lines(["ИНН/КПП 2540000000/254001001"]) is None

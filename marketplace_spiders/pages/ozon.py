@@ -58,9 +58,26 @@ _TAG = re.compile(r"<[^>]+>")
 _LEGAL_FORM = re.compile(r"^\s*(ООО|ИП|АО|ПАО|ЗАО|ОАО|НАО|ОДО|Индивидуальный предприниматель)\b")
 _OGRN = re.compile(r"^\s*(\d{13}|\d{15})\s*$")
 _INN = re.compile(r"ИНН\s*:?\s*(\d{10}|\d{12})")
+_OGRN_IN_TEXT = re.compile(r"(?<!\d)(\d{15}|\d{13})(?!\d)")
 
 
 # -- value parsing -----------------------------------------------------------------------------------
+def inn_in_lines(lines: list[str]) -> str | None:
+    """The INN of a seller's legal lines ("ИНН: 2540000000")."""
+    return next((m.group(1) for line in lines if (m := _INN.search(line))), None)
+
+
+def ogrn_in_lines(lines: list[str]) -> str | None:
+    """The OGRN (13 digits) or OGRNIP (15) of a seller's legal lines, never from the INN part of a line
+    ("ОГРН 1232500012345, ИНН 2540000000")."""
+    for line in lines:
+        match = _OGRN_IN_TEXT.search(re.split(r"ИНН", line, flags=re.IGNORECASE)[0])
+        if match:
+            return match.group(1)
+    return None
+
+
+
 def parse_rub(text: Any) -> Decimal | None:
     """A money string as Ozon shows it ("6 815 ₽", "1 298,00 ₽", numbers too) -> roubles, 2 places."""
     if text is None or isinstance(text, bool):
@@ -478,7 +495,7 @@ class OzonProductPage(ProductPageRows):
         return next((m.group(1) for line in self.seller_legal_lines() if (m := _OGRN.match(line))), None)
 
     def seller_inn(self) -> str | None:
-        return next((m.group(1) for line in self.seller_legal_lines() if (m := _INN.search(line))), None)
+        return inn_in_lines(self.seller_legal_lines())
 
     def second_page_url(self) -> str:
         """composer-api URL of this product's second layout page (characteristics, description)."""
@@ -563,7 +580,6 @@ class OzonProductDetailsPage:
 # -- seller legal information -----------------------------------------------------------------------
 ENTRYPOINT_PAGE = SITE + "/api/entrypoint-api.bx/page/json/v2?url="
 SELLER_LEGAL_WIDGETS = ("textBlock",)
-_OGRN_IN_TEXT = re.compile(r"(?<!\d)(\d{15}|\d{13})(?!\d)")
 _SCHEDULE = re.compile(r"график|работает|режим работы", re.IGNORECASE)
 _IDENTIFIER_LINE = re.compile(r"^\s*(ОГРН|ОГРНИП|ИНН|КПП)\b|^\s*\d{10,15}\s*$", re.IGNORECASE)
 
@@ -606,16 +622,10 @@ class OzonSellerLegalPage:
         return next((line for line in lines if not _IDENTIFIER_LINE.search(line)), None)
 
     def ogrn(self) -> str | None:
-        for line in self.lines():
-            if "ИНН" in line.upper():
-                continue
-            match = _OGRN_IN_TEXT.search(line)
-            if match:
-                return match.group(1)
-        return None
+        return ogrn_in_lines(self.lines())
 
     def inn(self) -> str | None:
-        return next((m.group(1) for line in self.lines() if (m := _INN.search(line))), None)
+        return inn_in_lines(self.lines())
 
     def to_seller(self, observed_at: datetime, name: str | None = None) -> SellerObservation:
         return SellerObservation(
