@@ -9,7 +9,7 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sample_files import FIXTURES, REAL_SAMPLES, assert_fields, fixture_case_response
+from sample_files import FIXTURES, assert_fields, fixture_case_response, real_sample
 from scrapy.http import HtmlResponse
 
 from marketplace_spiders.pages.errors import LayoutError
@@ -22,7 +22,6 @@ from marketplace_spiders.pages.yandex_market import (
     rub,
 )
 
-REAL = REAL_SAMPLES / "yandex_market"
 PAGE_FIXTURES = FIXTURES / "yandex_market" / "pages"
 AT = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 
@@ -50,9 +49,7 @@ URLS = {
 
 
 def real_response(name: str) -> HtmlResponse:
-    path = REAL / name
-    if not path.exists():
-        pytest.skip(f"real sample missing: {path} (../shared is cloned beside the repository in CI)")
+    path = real_sample(f"yandex_market/{name}")  # fails, never skips, when a sample is missing
     return HtmlResponse(url=URLS[name], body=path.read_bytes(), encoding="utf-8")
 
 
@@ -291,3 +288,20 @@ def test_fixture_case(case):
     assert_fields(page.to_content(AT), expected["content"])
     assert page.card_price() == Decimal(expected["card_price"])
     assert page.url_id() == expected["url_id"]
+
+
+def test_layout_errors_name_the_page_class_and_the_missing_price(monkeypatch):
+    """Rows are built in the shared ProductPageRows base; errors still name the marketplace's page class."""
+    page = YandexMarketProductPage(real_response(next(iter(URLS))))
+
+    def broken():
+        raise KeyError("productCardMeta")
+
+    monkeypatch.setattr(page, "title", broken)
+    with pytest.raises(LayoutError, match=r"^YandexMarketProductPage\.to_item: unexpected structure"):
+        page.to_item(AT)
+    monkeypatch.undo()
+    monkeypatch.setattr(page, "price", lambda: None)
+    monkeypatch.setattr(page, "in_stock", lambda: True)
+    with pytest.raises(LayoutError, match=r"is not marked unavailable but has no price$"):
+        page.to_item(AT)

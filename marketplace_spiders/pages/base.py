@@ -27,7 +27,7 @@ class ProductPageRows:
     """``ListingObservation``, ``SellerObservation`` and ``ListingContent`` of one product page."""
 
     MARKETPLACE: str
-    PRICE_FIELD = "price"  # where the page keeps the price, for the error of a priced-but-missing listing
+    PRICE_FIELD: str | None = None  # where the page keeps the price, named in the error of a missing price
     response: Response
 
     # accessors a marketplace may not have
@@ -57,7 +57,8 @@ class ProductPageRows:
         in_stock = self.in_stock()
         price = self.price()
         if in_stock is not False and price is None:
-            raise LayoutError(f"product {product_id} is not marked unavailable but has no price ({self.PRICE_FIELD})")
+            where = f" ({self.PRICE_FIELD})" if self.PRICE_FIELD else ""
+            raise LayoutError(f"product {product_id} is not marked unavailable but has no price{where}")
         return ListingObservation(
             marketplace=self.MARKETPLACE,
             product_id=product_id,

@@ -15,6 +15,15 @@ class LayoutError(ValueError):
 _STRUCTURE_ERRORS = (TypeError, AttributeError, KeyError, IndexError, ValueError)
 
 
+def _name(func: Callable, args: tuple) -> str:
+    """The failing method as the page object's own class (``OzonProductPage.to_item``), also when a base class
+    defines it."""
+    owner = func.__qualname__.rpartition(".")[0]
+    if args and owner in {cls.__name__ for cls in type(args[0]).__mro__}:
+        return f"{type(args[0]).__name__}.{func.__name__}"
+    return func.__qualname__
+
+
 def _guarded(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -23,7 +32,7 @@ def _guarded(func: Callable) -> Callable:
         except LayoutError:
             raise
         except _STRUCTURE_ERRORS as exc:
-            raise LayoutError(f"{func.__qualname__}: unexpected structure ({type(exc).__name__}: {exc})") from exc
+            raise LayoutError(f"{_name(func, args)}: unexpected structure ({type(exc).__name__}: {exc})") from exc
 
     return wrapper
 
