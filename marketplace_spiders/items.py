@@ -118,9 +118,11 @@ class SellerObservation:
     legal_name: str | None = None
     """Full legal name (ООО «…», ИП …) when the marketplace publishes it."""
     inn: str | None = None
-    """Russian taxpayer number (10 digits for a company, 12 for an individual)."""
+    """Russian taxpayer number (10 digits for a company, 12 for an individual), control digits checked."""
     ogrn: str | None = None
     """State registration number (ОГРН 13 digits, ОГРНИП 15 digits)."""
+    legal_id_rejects: str | None = None
+    """Numbers shown as ИНН/ОГРН that failed their length or control digits, as read; not stored as inn/ogrn."""
     seller_type: str | None = None
     """Marketplace's seller type label (WB sellerType, e.g. C2C)."""
     legal_address: str | None = None

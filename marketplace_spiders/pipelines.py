@@ -76,6 +76,11 @@ class StagingPipeline:
             self.counts["rows"] += 1
             if isinstance(item, SearchHit):
                 self.items_per_term[item.term] = self.items_per_term.get(item.term, 0) + 1
+            elif isinstance(item, SellerObservation) and item.legal_id_rejects:
+                # a number shown as ИНН/ОГРН that failed its check: kept as raw text, never as an identifier
+                self.crawler.stats.inc_value("identifiers/rejected")
+                log.warning("seller %s %s: identifier(s) not stored: %s", item.marketplace, item.seller_id,
+                            item.legal_id_rejects)
         problems = validate_item(item)
         if problems:
             # Kept (nothing is dropped) but counted: the run's valid share decides whether it can be trusted.

@@ -28,6 +28,7 @@ from marketplace_spiders.items import (
     SearchHit,
     SellerObservation,
 )
+from marketplace_spiders.values import valid_inn, valid_ogrn
 
 MAX_PLAUSIBLE_PRICE = Decimal(10_000_000)
 """Roubles; a price at or above this is a parsing error (kopecks read as roubles, a phone number)."""
@@ -68,8 +69,8 @@ def validate_item(item: object) -> list[str]:
     if isinstance(item, ListingObservation):
         problems += _listing_problems(item, ok)
     elif isinstance(item, SellerObservation):
-        problems += _digits_problem("inn", item.inn, (10, 12)) if ok("inn") else []
-        problems += _digits_problem("ogrn", item.ogrn, (13, 15)) if ok("ogrn") else []
+        problems += _identifier_problem("inn", item.inn, valid_inn) if ok("inn") else []
+        problems += _identifier_problem("ogrn", item.ogrn, valid_ogrn) if ok("ogrn") else []
     elif isinstance(item, SearchHit):
         problems += [f"{name}: {getattr(item, name)} < 1" for name in ("page", "position")
                      if ok(name) and getattr(item, name) < 1]
@@ -103,10 +104,11 @@ def _listing_problems(item: ListingObservation, ok: typing.Callable[[str], bool]
     return problems
 
 
-def _digits_problem(name: str, value: str, lengths: tuple[int, ...]) -> list[str]:
-    if value.isascii() and value.isdigit() and len(value) in lengths:
+def _identifier_problem(name: str, value: str, check: typing.Callable[[str], str | None]) -> list[str]:
+    """An ИНН/ОГРН that is not exactly a valid number (length and control digits, ``values.identifiers``)."""
+    if check(value) == value:
         return []
-    return [f"{name}: {value!r} is not {' or '.join(map(str, lengths))} digits"]
+    return [f"{name}: {value!r} is not a valid {name.upper()} (length or control digits)"]
 
 
 def _blank(value: object) -> bool:

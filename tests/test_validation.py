@@ -92,7 +92,10 @@ def test_listing_observation(changes: dict, flagged: set[str]):
 # (item, fields flagged)
 OTHER_ROWS = [
     pytest.param(replace(SELLER, inn="770708389"), {"inn"}, id="inn_nine_digits"),
-    pytest.param(replace(SELLER, inn="770708389312"), set(), id="inn_twelve_digits_individual"),
+    pytest.param(replace(SELLER, inn="254000000076"), set(), id="inn_twelve_digits_individual"),
+    pytest.param(replace(SELLER, inn="770708389312"), {"inn"}, id="inn_twelve_digits_bad_control_digits"),
+    pytest.param(replace(SELLER, inn="7707083894"), {"inn"}, id="inn_ten_digits_bad_control_digit"),
+    pytest.param(replace(SELLER, ogrn="1027700132196"), {"ogrn"}, id="ogrn_bad_control_digit"),
     pytest.param(replace(SELLER, inn="77070838 93"), {"inn"}, id="inn_with_space"),
     pytest.param(replace(SELLER, inn="７７０７０８３８９３"), {"inn"}, id="inn_fullwidth_digits"),
     pytest.param(replace(SELLER, ogrn="102770013219"), {"ogrn"}, id="ogrn_twelve_digits"),
