@@ -10,14 +10,14 @@ import pytest
 from scrapy.http import Request, TextResponse
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_SAMPLES = ROOT.parent / "shared" / "real-samples"
 FIXTURES = ROOT / "fixtures"
+REAL_SAMPLES = FIXTURES / "real-samples"  # a copy of shared/real-samples (fixtures/real-samples/README.md)
 
 
 def real_sample(relative: str) -> Path:
     path = REAL_SAMPLES / relative
     if not path.exists():
-        pytest.fail(f"real sample missing: {path} (CI clones ../shared beside the repository)")
+        pytest.fail(f"real sample missing: {path} (fixtures/real-samples is a copy of shared/real-samples)")
     return path
 
 
