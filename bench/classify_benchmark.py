@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/classify_benchmark.py [--listings 30000] [--repeat 20] [--short 20000]
     .venv/bin/python bench/classify_benchmark.py --outputs FILE   # write every output for an equivalence check
+    .venv/bin/python bench/classify_benchmark.py --hostile-only    # only the hostile descriptions
 
 Prints (does not assert):
 - listings/s of ``Classifier.classify`` on the two labelled sets (fixtures/classify/*.jsonl, long descriptions)
@@ -9,6 +10,10 @@ Prints (does not assert):
 - for one run of ``--listings`` listings staged through the real path (RunStager -> Database.ingest_run): the
   ingest without the post-ingest hooks, ``update_classifications`` on its own, and the same for a second run
   that did not refetch the descriptions (they are carried forward) and changed 5 % of the titles.
+
+- the time of classifying one listing with a hostile description (product names and claim stems repeated,
+  with invisible characters) of 432 KB, 20 MB and 200 MB, and how much of it was classified (the
+  ``CLASSIFY_MAX_FIELD_CHARS`` cap).
 
 ``--outputs FILE`` writes, as JSON lines, the full classification of every labelled listing and of a few
 thousand synthetic variants (case, dashes, spaces, look-alike letters, glued units, decomposed letters,
@@ -191,6 +196,31 @@ def rate(classifier: Classifier, listings: list[dict]) -> str:
             f"CPU {cpu:.2f} s = {len(listings) / cpu:,.0f}/s)")
 
 
+# -- hostile descriptions ---------------------------------------------------------------------------------------
+HOSTILE_PIECES = ("Кымдан-2 ", "кымдан ", "Кым\u200bдан-2 ", "омолаживает ", "нет противопоказаний ",
+                  "противопоказания ", "КНДР ", "Пхеньян ", "иммунитет ", "регенерация ", "женьшень ", "금당-2 ")
+
+
+def hostile_description(size: int) -> str:
+    """``size`` characters of product names, claim stems and origin words repeated (every hit inside others)."""
+    block = "".join(HOSTILE_PIECES)
+    return (block * (size // len(block) + 1))[:size]
+
+
+def bench_hostile(sizes: tuple[int, ...] = (432_000, 20_000_000, 200_000_000)) -> None:
+    classifier = Classifier()
+    for size in sizes:
+        listing = {"marketplace": MP, "product_id": f"hostile-{size}", "title": "Кымдан-2",
+                   "description": hostile_description(size)}
+        started, cpu = time.perf_counter(), time.process_time()
+        result = classifier.classify(listing)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        notes = [r for r in result["reasons"] if "truncated" in r or r.startswith("error")]
+        print(f"hostile description of {size:,} characters: {elapsed:.2f} s (CPU {cpu:.2f} s), verdict "
+              f"{result['verdict']}, {len(result['products'])} product rows, {len(result['claims'])} claim rows; "
+              f"{'; '.join(notes) or 'not truncated'}")
+
+
 # -- one run through the real staging and ingest path ----------------------------------------------------------
 def stage_run(db_path: Path, run_id: str, when: datetime, listings: list[dict], with_content: bool,
               sellers: list[SellerObservation]) -> Path:
@@ -292,9 +322,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="times the labelled sets are classified")
     parser.add_argument("--short", type=int, default=20_000, help="short synthetic listings classified")
     parser.add_argument("--outputs", type=Path, help="only write every output (for an equivalence check) here")
+    parser.add_argument("--hostile-only", action="store_true", help="only classify the hostile descriptions")
+    parser.add_argument("--hostile-sizes", type=lambda v: tuple(int(x) for x in v.split(",")),
+                        default=(432_000, 20_000_000, 200_000_000), help="sizes of the hostile descriptions")
     args = parser.parse_args()
     if args.outputs:
         print(f"{write_outputs(args.outputs)} lines written to {args.outputs}")
+        return
+    bench_hostile(args.hostile_sizes)
+    if args.hostile_only:
         return
     classifier = Classifier()
     labelled = read_labelled()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Iterable, Mapping
 
 from marketplace_spiders.classify.entities import EntityMatcher, SanctionedParty, match_entities
@@ -9,52 +11,109 @@ from marketplace_spiders.classify.matching import (
     ClaimHit,
     ProductHit,
     SignalHit,
+    field_texts,
     find_claims,
     find_products,
     find_signals,
     has_health_context,
-    listing_fields,
+    normalized_fields,
     rule_candidates,
 )
 from marketplace_spiders.classify.rules import Rules, default_rules
 from marketplace_spiders.classify.verdict import Evidence, decide
 
 PASSTHROUGH_FIELDS = ("marketplace", "product_id")
+ERROR = "error"  # the verdict of a listing that could not be classified (the reason says why)
+
+log = logging.getLogger(__name__)
+
+
+def _setting(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+# Characters of each field classified (the rest is not read; the reasons say so): a description of 200 MB
+# must not hold up a run. ~40 times the longest description of the labelled sets.
+MAX_FIELD_CHARS = _setting("CLASSIFY_MAX_FIELD_CHARS", 100_000)
+# Matches (products, signals, claims, entity aliases) one listing may have before it is given up as an error.
+MAX_HITS = _setting("CLASSIFY_MAX_HITS", 200_000)
+
+
+class OverBudget(Exception):
+    """A listing with more matches than the classifier's ``max_hits``."""
 
 
 class Classifier:
-    """Compiled rules plus an entity matcher (with any imported sanctions entries); reuse it for many listings."""
+    """Compiled rules plus an entity matcher (with any imported sanctions entries); reuse it for many listings.
 
-    def __init__(self, rules: Rules | None = None, sanctioned_parties: Iterable[SanctionedParty] = ()):
+    ``max_field_chars`` (default ``CLASSIFY_MAX_FIELD_CHARS``, 100,000) caps the characters of each field
+    classified; ``max_hits`` (default ``CLASSIFY_MAX_HITS``, 200,000) the matches of one listing. A listing over
+    ``max_hits``, or one whose classification raises, gets the verdict ``error`` with the reason, and the next
+    listing is classified as usual."""
+
+    def __init__(self, rules: Rules | None = None, sanctioned_parties: Iterable[SanctionedParty] = (),
+                 max_field_chars: int | None = None, max_hits: int | None = None):
         self.rules = rules or default_rules()
         self.matcher = EntityMatcher(self.rules.entities, sanctioned_parties)
+        self.max_field_chars = MAX_FIELD_CHARS if max_field_chars is None else max_field_chars
+        self.max_hits = MAX_HITS if max_hits is None else max_hits
 
     @property
     def version(self) -> str:
         return self.rules.version
 
-    def evidence(self, listing: Mapping[str, object]) -> Evidence:
-        fields = listing_fields(listing)
+    def evidence(self, listing: Mapping[str, object], truncated: dict[str, int] | None = None) -> Evidence:
+        """What the listing's text holds; ``truncated`` (if given) gets the length before the cut of each field
+        longer than ``max_field_chars``. Raises ``OverBudget`` past ``max_hits`` matches."""
+        texts, cut = field_texts(listing, self.max_field_chars)
+        if truncated is not None:
+            truncated.update(cut)
+        if cut:  # names are matched on the text classified too
+            listing = {**listing, **{name: texts[name] for name in cut}}
+        fields = normalized_fields(texts)
         candidates = rule_candidates(self.rules, fields)
-        products = find_products(self.rules, fields, candidates)
+        hits = 0
+
+        def counted(found: list) -> list:
+            nonlocal hits
+            hits += len(found)
+            if hits > self.max_hits:
+                raise OverBudget(f"more than {self.max_hits} matches (CLASSIFY_MAX_HITS)")
+            return found
+
+        products = counted(find_products(self.rules, fields, candidates))
         product_spans = [h.match for h in products]
         return Evidence(
             products=products,
-            signals=find_signals(self.rules.signals, fields, exclude=product_spans, candidates=candidates),
-            counter_signals=find_signals(self.rules.counter_signals, fields, candidates=candidates),
-            claims=find_claims(self.rules, fields, candidates),
-            entities=match_entities(self.matcher, listing, fields),
+            signals=counted(find_signals(self.rules.signals, fields, exclude=product_spans, candidates=candidates)),
+            counter_signals=counted(find_signals(self.rules.counter_signals, fields, candidates=candidates)),
+            claims=counted(find_claims(self.rules, fields, candidates)),
+            entities=counted(match_entities(self.matcher, listing, fields)),
             health_context=has_health_context(self.rules, fields, candidates),
         )
 
     def classify(self, listing: Mapping[str, object]) -> dict:
-        """The classification of one listing (see ``classify_listing``)."""
-        evidence = self.evidence(listing)
-        verdict = decide(evidence)
+        """The classification of one listing (see ``classify_listing``); verdict ``error`` (with the reason)
+        when it cannot be classified."""
         result = {k: listing.get(k) for k in PASSTHROUGH_FIELDS if k in listing}
+        truncated: dict[str, int] = {}
+        try:
+            evidence = self.evidence(listing, truncated)
+            verdict = decide(evidence)
+        except Exception as exc:  # one bad listing must not stop the others
+            if not isinstance(exc, OverBudget):
+                log.exception("cannot classify listing %s", result or "(no id)")
+            result.update({"verdict": ERROR, "reasons": [f"error: {type(exc).__name__}: {exc}"], "products": [],
+                           "origin_signals": [], "counter_signals": [], "claims": [], "entities": [],
+                           "classifier_version": self.version})
+            return result
+        reasons = verdict.reasons + [
+            f"note: {name} truncated: only the first {self.max_field_chars} of its {length} characters classified "
+            f"(CLASSIFY_MAX_FIELD_CHARS)" for name, length in truncated.items()]
         result.update({
             "verdict": verdict.verdict,
-            "reasons": verdict.reasons,
+            "reasons": reasons,
             "products": _products(evidence.products),
             "origin_signals": _signals(evidence.signals),
             "counter_signals": _signals(evidence.counter_signals),
@@ -62,6 +121,8 @@ class Classifier:
             "entities": evidence.entities,
             "classifier_version": self.version,
         })
+        if truncated:
+            result["truncated"] = dict(truncated)
         return result
 
 
@@ -101,9 +162,10 @@ def classify_listing(listing: Mapping[str, object]) -> dict:
     """Classify one listing dict (title, description, characteristics, country_of_origin, manufacturer, brand,
     seller_legal_name, optional seller_inn / seller_ogrn; any may be missing) with the packaged rules.
 
-    Returns marketplace and product_id (when given), ``verdict`` (strong | possible | unrelated), ``reasons``,
-    ``products``, ``origin_signals``, ``counter_signals``, ``claims`` (category, text, illegal_for_bad, field),
-    ``entities`` and ``classifier_version``.
+    Returns marketplace and product_id (when given), ``verdict`` (strong | possible | unrelated, or error when
+    the listing could not be classified), ``reasons``, ``products``, ``origin_signals``, ``counter_signals``,
+    ``claims`` (category, text, illegal_for_bad, field), ``entities``, ``classifier_version`` and, only when a
+    field was longer than ``CLASSIFY_MAX_FIELD_CHARS``, ``truncated`` (field -> its length before the cut).
     """
     global _default_classifier
     if _default_classifier is None:

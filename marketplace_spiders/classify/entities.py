@@ -59,9 +59,24 @@ class Candidate:
     ofac_ent_num: str | None
 
 
-@lru_cache(maxsize=8192)  # the same brands, makers and sellers come back on every run
+# Names up to this long are cached (the same brands, makers and sellers come back on every run); a longer
+# "name" (a description pasted into the maker field) is reduced each time, so the caches stay small.
+CACHED_NAME_CHARS = 300
+
+
 def clean_name(name: str | None) -> str:
     """A name reduced for comparison: normalised, without legal forms, quotes and punctuation."""
+    if name is not None and len(name) > CACHED_NAME_CHARS:
+        return _clean_name(name)
+    return _clean_short_name(name)
+
+
+@lru_cache(maxsize=8192)
+def _clean_short_name(name: str | None) -> str:
+    return _clean_name(name)
+
+
+def _clean_name(name: str | None) -> str:
     text = normalize_text(name)
     text = PUNCTUATION.sub(" ", text)
     text = LEGAL_FORM_PATTERN.sub(" ", text)
@@ -116,7 +131,8 @@ class EntityMatcher:
         if len(cleaned) < MIN_NAME_LENGTH or not self.names:
             return []
         best: dict[str, dict] = {}
-        for matched_name, score, index in self._similar_names(cleaned):
+        similar = self._find_similar_names if len(cleaned) > CACHED_NAME_CHARS else self._similar_names
+        for matched_name, score, index in similar(cleaned):
             candidate = self.candidates[index]
             method = "exact" if score >= 100 else "fuzzy"
             row = _match_row(candidate, field, str(value), matched_name, float(score), method)

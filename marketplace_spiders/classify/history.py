@@ -196,7 +196,7 @@ def update_classifications(con: duckdb.DuckDBPyConnection, run_id: str, classifi
     classified = 0
     # Listings of the run with the same input are classified once (the input exactly: text_key sorts the keys of
     # the characteristics, whose order can change the order of the hits).
-    results: dict[str, dict] = {}
+    results: dict[bytes, dict] = {}
     for chunk in _run_listings(con, run_id):
         batch = _Batch()
         done, seen_observations = _chunk_done(con, run_id, chunk)
@@ -231,14 +231,16 @@ def classify_pending_runs(con: duckdb.DuckDBPyConnection, classifier: Classifier
 
 
 def _classify_one(listing: dict, run_id: str, classifier: Classifier, batch: _Batch, done: set, seen: set,
-                  results: dict[str, dict]) -> int:
+                  results: dict[bytes, dict]) -> int:
     """Add one listed observation (and its classification, if its text version is new) to ``batch``; 1 if
     classified."""
     classified = 0
     key = text_key(listing)
     ids = (listing["marketplace"], listing["product_id"], key)
     if ids not in done:
-        same_input = _RESULT_ENCODER.encode([listing.get(f) for f in INPUT_FIELDS])
+        # a digest, not the text: the cache must not hold the run's longest descriptions
+        same_input = hashlib.sha256(_RESULT_ENCODER.encode([listing.get(f) for f in INPUT_FIELDS])
+                                    .encode("utf-8", "surrogatepass")).digest()
         if same_input not in results:
             if len(results) >= RUN_CACHE_SIZE:
                 results.clear()  # memory stays bounded on large runs

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping
+from bisect import bisect_left
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from marketplace_spiders.classify.normalize import NormalizedText, normalize
@@ -59,15 +60,28 @@ def _value_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def listing_fields(listing: Mapping[str, object]) -> dict[str, NormalizedText]:
-    """The listing's text fields, normalised (missing fields are left out)."""
-    fields = {}
+def field_texts(listing: Mapping[str, object], max_chars: int | None = None) -> tuple[dict[str, str], dict[str, int]]:
+    """The listing's text fields as text (characteristics as ``name: value`` lines), each cut to its first
+    ``max_chars`` characters (None: whole); and the length before the cut of each field cut."""
+    texts, truncated = {}, {}
     for name in TEXT_FIELDS:
         raw = listing.get(name)
         text = characteristics_text(raw) if name == "characteristics" else ("" if raw is None else str(raw))
-        if text.strip():
-            fields[name] = normalize(text)
-    return fields
+        if max_chars is not None and len(text) > max_chars:
+            truncated[name] = len(text)
+            text = text[:max_chars]
+        texts[name] = text
+    return texts, truncated
+
+
+def normalized_fields(texts: Mapping[str, str]) -> dict[str, NormalizedText]:
+    """The fields with text, normalised (empty and blank fields are left out)."""
+    return {name: normalize(text) for name, text in texts.items() if text.strip()}
+
+
+def listing_fields(listing: Mapping[str, object], max_chars: int | None = None) -> dict[str, NormalizedText]:
+    """The listing's text fields, normalised (missing fields are left out), each cut to ``max_chars``."""
+    return normalized_fields(field_texts(listing, max_chars)[0])
 
 
 # For each pattern (by ``id``), the names of the fields it may match, in field order; None: every pattern, every
@@ -127,20 +141,21 @@ def find_products(rules: Rules, fields: dict[str, NormalizedText], candidates: C
 
 
 def _drop_contained(hits: list, key) -> list:
-    """Drop hits whose span lies inside a longer hit in the same field."""
+    """Drop hits whose span lies inside a longer hit in the same field (hits of the same span are all kept);
+    the others in their order. One sort and one sweep: O(n log n)."""
     if len(hits) < 2:
         return list(hits)
-    kept = []
-    for hit in hits:
-        m = key(hit)
-        inside = any(
-            (o := key(other)).field == m.field and o.start <= m.start and m.end <= o.end
-            and (o.end - o.start) > (m.end - m.start)
-            for other in hits
-        )
-        if not inside:
-            kept.append(hit)
-    return kept
+    spans = {(m.field, m.start, m.end) for m in map(key, hits)}
+    contained = set()
+    reach: dict[str, int] = {}  # per field, the furthest end of the spans starting before (or longer at) this one
+    # by start, the longer span first: every span that can hold this one comes before it
+    for field, start, end in sorted(spans, key=lambda s: (s[0], s[1], -s[2])):
+        if reach.get(field, -1) >= end:
+            contained.add((field, start, end))  # a span before it starts no later, ends no earlier, is not it
+        reach[field] = max(reach.get(field, -1), end)
+    if not contained:
+        return list(hits)
+    return [h for h in hits if ((m := key(h)).field, m.start, m.end) not in contained]
 
 
 @dataclass(frozen=True)
@@ -153,18 +168,43 @@ def find_signals(signals: tuple[SignalRule, ...], fields: dict[str, NormalizedTe
                  exclude: list[Match] = (), candidates: Candidates = None) -> list[SignalHit]:
     """Signals found in the fields each signal applies to, except inside the ``exclude`` spans (product names)."""
     hits = []
+    excluded = SpanIndex(exclude)
     for signal in signals:
         if candidates is not None and id(signal.pattern) not in candidates:
             continue
         for name, text in _fields_for(signal.pattern, signal.fields, fields, candidates):
             for m in find_all(signal.pattern, name, text):
-                if not _overlaps_any(m, exclude):
+                if not excluded.overlaps(m):
                     hits.append(SignalHit(signal, m))
     return hits
 
 
-def _overlaps_any(m: Match, spans: list[Match]) -> bool:
-    return any(s.field == m.field and s.start < m.end and m.start < s.end for s in spans)
+class SpanIndex:
+    """Spans per field merged into sorted disjoint intervals: whether a match overlaps one is a binary search."""
+
+    def __init__(self, spans: Iterable[Match]):
+        by_field: dict[str, list[tuple[int, int]]] = {}
+        for s in spans:
+            if s.end > s.start:
+                by_field.setdefault(s.field, []).append((s.start, s.end))
+        self._starts: dict[str, list[int]] = {}
+        self._ends: dict[str, list[int]] = {}
+        for field, intervals in by_field.items():
+            starts, ends = self._starts[field], self._ends[field] = [], []
+            for start, end in sorted(intervals):
+                if ends and start < ends[-1]:  # overlaps the one before (touching spans stay apart)
+                    ends[-1] = max(ends[-1], end)
+                else:
+                    starts.append(start)
+                    ends.append(end)
+
+    def overlaps(self, m: Match) -> bool:
+        """Whether ``m`` shares a character with a span of its field."""
+        starts = self._starts.get(m.field)
+        if not starts:
+            return False
+        i = bisect_left(starts, m.end) - 1  # the last interval starting before m ends
+        return i >= 0 and self._ends[m.field][i] > m.start
 
 
 @dataclass(frozen=True)

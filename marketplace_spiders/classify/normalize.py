@@ -11,6 +11,17 @@ What is normalised:
 - ``№`` → a space (``Кымдан №2`` reads as ``Кымдан 2``)
 - digits glued to a unit → a space between (``5мл`` → ``5 мл``)
 - Latin/Cyrillic look-alike letters inside a word of the other script (``Kымдaн`` → ``кымдан``)
+- invisible characters dropped: format characters (Unicode category Cf: zero-width space and joiners, word
+  joiner, BOM, soft hyphen, bidi controls), control characters other than whitespace (Cc) and variation
+  selectors (``Кым\u200bдан-2`` reads as ``Кымдан-2``)
+- combining marks (Mn, Me) dropped from Latin, Greek and Cyrillic letters, digits, punctuation, Korean and
+  Chinese (``Кымда\u0301н``, ``Kŭmdang``, ``2\u20dd``), except those that make the Russian ``й`` and ``ё``
+  (decomposed or not); marks of scripts that spell with them (Arabic,
+  Hebrew, Indic, …) are kept. Decomposed text is composed (NFC: ``и\u0306`` → ``й``, Hangul jamo → syllables)
+- font, full-width and ligature forms of letters and digits as the plain ones (``Ｋｕｍｄａｎｇ``, ``𝐊``, ``ﬁ``)
+
+The map points into the text exactly as given: ``original_span`` of a match is the original's characters from
+the first one to the last one behind it, invisible characters and combining marks inside included.
 """
 
 from __future__ import annotations
@@ -20,7 +31,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d\u00ad"
+from marketplace_spiders.classify.visible import VisibleText
+
+DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d"
 # Look-alike pairs (lower case): Latin letter -> Cyrillic letter.
 LATIN_TO_CYRILLIC = {
     "a": "а", "b": "в", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "o": "о", "p": "р", "t": "т",
@@ -36,23 +49,26 @@ GLUED_UNIT = re.compile(r"(?<=\d)(?=(?:" + "|".join(UNITS) + r")(?![^\W\d_]))")
 
 @dataclass(frozen=True)
 class NormalizedText:
-    """Normalised text plus, for each of its characters, the index of the original character it came from."""
+    """Normalised text plus, for each of its characters, where in the original it came from:
+    ``source_index`` the first original character, ``source_end`` (None: ``source_index`` + 1) the end of the
+    last one (a letter with its combining marks, a cluster of Hangul jamo)."""
 
     original: str
     text: str
     source_index: tuple[int, ...]
+    source_end: tuple[int, ...] | None = None
 
     def original_span(self, start: int, end: int) -> str:
-        """The original text behind the normalised slice ``text[start:end]``."""
+        """The original text behind the normalised slice ``text[start:end]``, as written."""
         if start >= end:
             return ""
         first = self.source_index[start]
-        last = self.source_index[end - 1]
-        return self.original[first : last + 1]
+        last = self.source_index[end - 1] + 1 if self.source_end is None else self.source_end[end - 1]
+        return self.original[first:last]
 
 
 def _is_space(char: str) -> bool:
-    return char.isspace() or unicodedata.category(char) == "Zs" or char in "\u200b\u2060\ufeff"
+    return char.isspace() or unicodedata.category(char) == "Zs"
 
 
 def _fold_char(char: str) -> str:
@@ -207,13 +223,18 @@ def _normalize_short(original: str) -> NormalizedText:
 
 
 def _normalize(original: str | None) -> NormalizedText:
-    # NFC can shorten the text (combining marks): the map points into the NFC form.
-    original = unicodedata.normalize("NFC", original or "")
-    text, index = _fold(original)
+    original = original or ""
+    visible = VisibleText.of(original)
+    text, index = _fold(visible.text)
     text = _unify_scripts(text)
     text, index = _collapse_spaces(text, index)
     text, index = _split_glued_units(text, index)
-    return NormalizedText(original, text, tuple(range(len(text)) if index is None else index))
+    if visible.starts is None:
+        return NormalizedText(original, text, tuple(range(len(text)) if index is None else index))
+    if index is None:
+        return NormalizedText(original, text, tuple(visible.starts), tuple(visible.ends))
+    return NormalizedText(original, text, tuple(visible.starts[i] for i in index),
+                          tuple(visible.ends[i] for i in index))
 
 
 def normalize_text(text: str | None) -> str:
