@@ -1,20 +1,24 @@
 """One command, one self-contained report.
 
     python -m analysis.report --db data/marketplace.duckdb --out reports/latest \
-        [--since 2026-01-01] [--until 2026-03-31] [--marketplace wildberries] [--product kumdang-2]
+        [--since 2026-01-01] [--until 2026-03-31] [--marketplace wildberries] [--product kumdang-2] \
+        [--watchlist my-watchlist.toml]
 
 Writes ``report.html`` (figures embedded as base64 PNG), ``report.md`` (figures beside it), the PNGs,
 and every table as CSV and Parquet. The database is opened read-only, so a crawl may be writing.
-``--until`` is inclusive (the whole day); ``--product`` is a watchlist product id or name (then its
-search terms select the listings) or any text searched in titles.
+``--until`` is inclusive (the whole day); ``--marketplace`` must be a known marketplace slug (else a
+usage error, exit 2); ``--product`` is a watchlist product id or name (then its search terms select the
+listings) or any text searched in titles. The watchlist is the crawl's: ``--watchlist``, else the project's
+WATCHLIST_PATH setting (which defaults to ``$MONITOR_WATCHLIST``), else the packaged one. Every value from data is
+escaped for its output (see analysis/outputs.py): Markdown/HTML in report.md and report.html, spreadsheet
+formulas in the CSV files.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import html
-from dataclasses import dataclass, field
+import os
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,32 +26,18 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
-from analysis import plots
+from analysis import outputs, plots
+from analysis.outputs import Report, Section
 from analysis.queries import ensure_analysis_views, relation_exists, run_file, run_sql, sql_text
-from marketplace_spiders.watchlist import Watchlist
+from marketplace_spiders.watchlist import MARKETPLACES, Watchlist, WatchlistError, default_path
 
 HTML_ROWS = 100  # rows of each table shown in the report; the CSV/Parquet files hold all of them
 TOP_SELLERS = 20
 
 
-@dataclass
-class Section:
-    title: str
-    text: str
-    table: str | None = None  # name of the exported table shown under the text
-    image: Path | None = None
-
-
-@dataclass
-class Report:
-    title: str
-    filters: dict[str, str]
-    figures: list[tuple[str, Any]] = field(default_factory=list)
-    sections: list[Section] = field(default_factory=list)
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+class UsageError(ValueError):
+    """A report argument that cannot be right (the CLI turns it into exit status 2)."""
 
 
 def _as_start(value: str | date | None) -> datetime | None:
@@ -84,18 +74,52 @@ def watch_parameters(product: str | None, watchlist: Watchlist) -> dict[str, Any
 
 
 def _export(out: Path, name: str, table: pa.Table) -> pd.DataFrame:
-    pq.write_table(table, out / f"{name}.parquet")
-    pa_csv.write_csv(table, out / f"{name}.csv")
-    return table.to_pandas()
+    return outputs.export_table(out, name, table)
 
 
-def build(con: duckdb.DuckDBPyConnection, out: Path, params: dict[str, Any], product: str | None) -> Report:
+def crawl_watchlist_path() -> str | None:
+    """The watchlist a crawl would read without ``-s``: the WATCHLIST_PATH of the project settings
+    (``$SCRAPY_SETTINGS_MODULE``, else marketplace_spiders.settings, where it defaults to
+    ``$MONITOR_WATCHLIST``); None = the packaged file."""
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule(os.environ.get("SCRAPY_SETTINGS_MODULE") or "marketplace_spiders.settings", priority="project")
+    return settings.get("WATCHLIST_PATH") or default_path()
+
+
+def known_marketplaces(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The marketplaces a crawl can have, and any other the database holds runs of."""
+    rows = con.execute("SELECT DISTINCT marketplace FROM crawl_runs WHERE marketplace IS NOT NULL").fetchall()
+    return sorted(set(MARKETPLACES) | {r[0] for r in rows})
+
+
+def check_marketplace(con: duckdb.DuckDBPyConnection, marketplace: str | None) -> str | None:
+    """The marketplace slug to filter on, or UsageError naming the known ones (a misspelt slug would
+    otherwise select nothing and make an empty report)."""
+    if marketplace is None:
+        return None
+    known = known_marketplaces(con)
+    slug = marketplace.strip().lower()
+    if slug not in known:
+        raise UsageError(f"unknown --marketplace {marketplace!r}; known marketplaces: {', '.join(known)}")
+    return slug
+
+
+def build(
+    con: duckdb.DuckDBPyConnection,
+    out: Path,
+    params: dict[str, Any],
+    product: str | None,
+    watchlist: Watchlist | None = None,
+) -> Report:
     if ensure_analysis_views(con) and not relation_exists(con, "current_listings", tables_only=True):
         # An old database without the materialised table: one snapshot per report, so the queries below
         # that read current_listings do not each recompute it.
         con.execute("CREATE TEMP TABLE current_listings_snapshot AS SELECT * FROM current_listings").fetchall()
         con.execute("CREATE OR REPLACE TEMP VIEW current_listings AS SELECT * FROM current_listings_snapshot")
-    params = {**params, **watch_parameters(product, Watchlist.load()), "limit": TOP_SELLERS}
+    watchlist = watchlist if watchlist is not None else Watchlist.load(crawl_watchlist_path())
+    params = {**params, **watch_parameters(product, watchlist), "limit": TOP_SELLERS}
     run_sql(con, "CREATE OR REPLACE TEMP TABLE report_listings AS " + sql_text("report_listings"), params)
     report = Report(
         title="DPRK health products on Russian marketplaces",
@@ -107,8 +131,8 @@ def build(con: duckdb.DuckDBPyConnection, out: Path, params: dict[str, Any], pro
         },
     )
     tables = report.tables
-    for name in ("listings_over_time", "price_timeline", "new_listings", "vanished_listings", "top_sellers",
-                 "crawl_health", "verdicts"):
+    for name in ("listings_over_time", "price_timeline", "price_changes", "new_listings", "vanished_listings",
+                 "top_sellers", "crawl_health", "verdicts"):
         tables[name] = _export(out, name, run_file(con, name, params))
 
     scope = con.execute(
@@ -128,6 +152,7 @@ def build(con: duckdb.DuckDBPyConnection, out: Path, params: dict[str, Any], pro
         ("of which verdict possible", scope[3] if scope else 0),
         ("new listings in the period", len(tables["new_listings"])),
         ("listings that vanished in the period", len(tables["vanished_listings"])),
+        ("price changes in the period", len(tables["price_changes"])),
         ("requests", requests),
         ("blocked share of requests", _share(int(health["blocked"].sum()), requests)),
         ("failed share of requests", _share(int(health["failed"].sum()), requests)),
@@ -143,10 +168,17 @@ def build(con: duckdb.DuckDBPyConnection, out: Path, params: dict[str, Any], pro
     ))
     report.sections.append(Section(
         "Price timelines of the watchlist products",
-        f"Daily median price per seller legal entity; the {plots.SELLER_LINES} entities with most listings "
-        "per product get their own line.",
+        f"Daily median price per seller legal entity and currency; the figure draws prices in roubles only "
+        f"(prices in another currency are never compared with them; they are in the table with their "
+        f"currency), and the {plots.SELLER_LINES} entities with most listings per product get their own line.",
         "price_timeline",
         plots.price_timelines(tables["price_timeline"], out / "price_timeline.png"),
+    ))
+    report.sections.append(Section(
+        "Price changes",
+        "Changes of a listing's price between two consecutive trusted observations in the same currency: "
+        "a listing shown in another currency is not a price change, and change_abs is in the row's currency.",
+        "price_changes",
     ))
     report.sections.append(Section(
         "New listings", "Listings first seen listed in the period.", "new_listings"))
@@ -158,7 +190,8 @@ def build(con: duckdb.DuckDBPyConnection, out: Path, params: dict[str, Any], pro
     ))
     report.sections.append(Section(
         "Top sellers by legal entity",
-        f"The {TOP_SELLERS} legal entities (INN, else OGRN, else storefront) with most listings in scope.",
+        f"The {TOP_SELLERS} legal entities (INN, else OGRN, else storefront) with most listings in scope; "
+        "median_price_rub is over their listings priced in roubles only.",
         "top_sellers",
     ))
     report.sections.append(_claims_section(con, out, params, tables))
@@ -211,57 +244,11 @@ def _png_data_uri(path: Path) -> str:
 
 
 def render_html(report: Report) -> str:
-    esc = html.escape
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>{esc(report.title)}</title>",
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
-        "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
-        "th{background:#eee}</style></head><body>",
-        f"<h1>{esc(report.title)}</h1>",
-        "<p>" + "; ".join(f"{esc(k)}: {esc(v)}" for k, v in report.filters.items()) + "</p>",
-        "<h2>Figures</h2><table>",
-        *[f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in report.figures],
-        "</table>",
-    ]
-    for section in report.sections:
-        parts.append(f"<h2>{esc(section.title)}</h2><p>{esc(section.text)}</p>")
-        if section.image is not None:
-            parts.append(f"<img alt='{esc(section.title)}' src='{_png_data_uri(section.image)}'>")
-        if section.table is not None:
-            df = report.tables[section.table]
-            parts.append(f"<p>{len(df)} rows; all of them in {esc(section.table)}.csv / .parquet.</p>")
-            parts.append(df.head(HTML_ROWS).to_html(index=False, escape=True, na_rep=""))
-    parts.append("</body></html>")
-    return "\n".join(parts)
-
-
-def _markdown_table(df: pd.DataFrame) -> str:
-    def cell(value: object) -> str:
-        if value is None or (not isinstance(value, list | tuple) and pd.isna(value)):
-            return ""
-        text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-        return text.replace("|", "\\|").replace("\n", " ")
-
-    header = "| " + " | ".join(cell(c) for c in df.columns) + " |"
-    rule = "|" + "---|" * len(df.columns)
-    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([header, rule, *rows])
+    return outputs.render_html(report, _png_data_uri, HTML_ROWS)
 
 
 def render_markdown(report: Report) -> str:
-    lines = [f"# {report.title}", "", "; ".join(f"{k}: {v}" for k, v in report.filters.items()), "",
-             "## Figures", "", "| figure | value |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in report.figures]
-    for section in report.sections:
-        lines += ["", f"## {section.title}", "", section.text, ""]
-        if section.image is not None:
-            lines += [f"![{section.title}]({section.image.name})", ""]
-        if section.table is not None:
-            df = report.tables[section.table]
-            lines += [f"{len(df)} rows; all of them in `{section.table}.csv` / `.parquet`.", "",
-                      _markdown_table(df.head(HTML_ROWS))]
-    return "\n".join(lines) + "\n"
+    return outputs.render_markdown(report, HTML_ROWS)
 
 
 def write_report(
@@ -271,19 +258,23 @@ def write_report(
     until: str | date | None = None,
     marketplace: str | None = None,
     product: str | None = None,
+    watchlist: str | Path | None = None,
 ) -> Path:
-    """Write the report into ``out_dir`` and return the path of ``report.html``."""
+    """Write the report into ``out_dir`` and return the path of ``report.html``. ``watchlist``: a watchlist
+    file (default: as a crawl, see crawl_watchlist_path). Raises UsageError for an
+    unknown marketplace and WatchlistError for an invalid watchlist, before writing anything."""
+    chosen = Watchlist.load(watchlist if watchlist is not None else crawl_watchlist_path())
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     until_start = _as_start(until)
-    params = {
-        "since": _as_start(since),
-        "until": until_start + timedelta(days=1) if until_start else None,
-        "marketplace": marketplace,
-    }
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        report = build(con, out, params, product)
+        params = {
+            "since": _as_start(since),
+            "until": until_start + timedelta(days=1) if until_start else None,
+            "marketplace": check_marketplace(con, marketplace),
+        }
+        out.mkdir(parents=True, exist_ok=True)
+        report = build(con, out, params, product, chosen)
     finally:
         con.close()
     (out / "report.md").write_text(render_markdown(report), encoding="utf-8")
@@ -293,15 +284,31 @@ def write_report(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write the HTML + Markdown analysis report.")
+    parser = argparse.ArgumentParser(prog="python -m analysis.report",
+                                     description="Write the HTML + Markdown analysis report.")
     parser.add_argument("--db", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--since", help="first day, YYYY-MM-DD")
     parser.add_argument("--until", help="last day (inclusive), YYYY-MM-DD")
-    parser.add_argument("--marketplace")
+    parser.add_argument("--marketplace", help=f"one of {', '.join(MARKETPLACES)}")
     parser.add_argument("--product", help="watchlist product id or name, or text searched in titles")
+    parser.add_argument("--watchlist", type=Path,
+                        help="watchlist TOML (default: as a crawl, the WATCHLIST_PATH setting, which defaults to "
+                             "$MONITOR_WATCHLIST, else the packaged one)")
     args = parser.parse_args(argv)
-    path = write_report(args.db, args.out, args.since, args.until, args.marketplace, args.product)
+    if not args.db.is_file():
+        parser.exit(2, f"{parser.prog}: error: --db {str(args.db)!r}: no such database file\n")
+    for name in ("since", "until"):
+        value = getattr(args, name)
+        try:
+            _as_start(value)
+        except ValueError:
+            parser.exit(2, f"{parser.prog}: error: --{name} {value!r} is not a date (YYYY-MM-DD)\n")
+    try:
+        path = write_report(args.db, args.out, args.since, args.until, args.marketplace, args.product,
+                            args.watchlist)
+    except (UsageError, WatchlistError) as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
     print(path)
     return 0
 

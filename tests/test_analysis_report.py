@@ -141,3 +141,20 @@ def test_a_dprk_listing_naming_no_product_belongs_to_the_catch_all_product(tmp_p
         rows = run_sql(con, sql_text("report_listings"), params).to_pylist()
     assert [(r["product_id"], r["watch_product"], r["verdict"]) for r in rows] == [
         ("7", "Other DPRK health products", "strong")]
+
+
+def test_report_prices_are_never_aggregated_across_currencies(tmp_path: Path) -> None:
+    """One seller lists Kumdang-2 at 7000 RUB and at 50000 KZT, and one listing switches RUB -> KZT: the
+    daily medians are per currency, the seller median is over roubles, and the switch is no price change."""
+    h = HistoryBuilder(tmp_path / "history.duckdb")
+    h.run(listed={"1": Listed("7000"), "2": Listed("50000", currency="KZT"), "3": Listed("6000")})
+    h.run(listed={"1": Listed("7000"), "2": Listed("50000", currency="KZT"), "3": Listed("45000", currency="KZT")})
+    out = tmp_path / "out"
+    write_report(h.db_path, out)
+    rows = {(r["day"], r["currency"]): r["median_price"] for r in read_csv(out / "price_timeline.csv")}
+    assert rows == {("2026-01-05", "RUB"): "6500.00", ("2026-01-05", "KZT"): "50000.00",
+                    ("2026-01-12", "RUB"): "7000.00", ("2026-01-12", "KZT"): "47500.00"}
+    sellers = read_csv(out / "top_sellers.csv")
+    assert [(s["median_price_rub"], s["price_currencies"]) for s in sellers] == [("7000.00", "KZT, RUB")]
+    assert read_csv(out / "price_changes.csv") == []
+    assert (out / "price_timeline.png").read_bytes().startswith(PNG_SIGNATURE)

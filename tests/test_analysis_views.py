@@ -33,6 +33,8 @@ class Listed:
     seller_id: str = "s1"
     title: str = "Кымдан-2 ампулы 5 шт"
     brand: str | None = None
+    currency: str = "RUB"
+    seller_name: str | None = None  # default "shop <seller_id>"
 
 
 class HistoryBuilder:
@@ -77,8 +79,8 @@ class HistoryBuilder:
         for pid, item in listed.items():
             stager.add_item(ListingObservation(
                 marketplace, pid, f"https://wb/{pid}", "listed", title=item.title, seller_id=item.seller_id,
-                seller_name=f"shop {item.seller_id}", brand=item.brand,
-                price=Decimal(item.price) if item.price else None,
+                seller_name=item.seller_name or f"shop {item.seller_id}", brand=item.brand,
+                price=Decimal(item.price) if item.price else None, currency=item.currency,
                 in_stock=item.in_stock, stock_qty=5 if item.in_stock else 0, observed_at=seen))
         for pid in not_found:
             stager.add_item(ListingObservation(marketplace, pid, f"https://wb/{pid}", "not_found",
@@ -149,6 +151,37 @@ def test_change_across_unknown_gap_links_the_two_successful_observations(history
     history.run(listed={"1": Listed("6500")})
     assert price_changes(history) == [("1", Decimal("7000.00"), Decimal("6500.00"), Decimal("-500.00"),
                                        pytest.approx(-0.0714, abs=1e-4), "run-001", "run-003")]
+
+
+def test_a_change_of_currency_is_not_a_price_change(history: HistoryBuilder) -> None:
+    """Shown in roubles, then in tenge (KZT), then in roubles again: the two currencies are two price
+    series; 7000 RUB -> 50000 KZT is no change, and the RUB series is compared across the KZT runs."""
+    history.run(listed={"1": Listed("7000")})
+    history.run(listed={"1": Listed("50000", currency="KZT")})
+    history.run(listed={"1": Listed("52000", currency="KZT")})
+    history.run(listed={"1": Listed("7000")})
+    history.run(listed={"1": Listed("7500")})
+    rows = history.query("SELECT product_id, currency, old_price, new_price, change_abs, old_run_id, new_run_id "
+                         "FROM price_changes ORDER BY new_observed_at")
+    assert rows == [("1", "KZT", Decimal("50000.00"), Decimal("52000.00"), Decimal("2000.00"), "run-002", "run-003"),
+                    ("1", "RUB", Decimal("7000.00"), Decimal("7500.00"), Decimal("500.00"), "run-004", "run-005")]
+    assert history.query("SELECT * FROM price_changes ORDER BY ALL") == history.query(
+        "SELECT * FROM price_changes_live ORDER BY ALL")
+
+
+def test_current_listing_price_carries_its_own_currency(history: HistoryBuilder) -> None:
+    history.run(listed={"1": Listed("7000")})
+    history.run(listed={"1": Listed("50000", currency="KZT")})
+    assert history.query("SELECT price, currency FROM current_listings") == [(Decimal("50000.00"), "KZT")]
+
+
+def test_seller_price_range_never_mixes_currencies(history: HistoryBuilder) -> None:
+    """A tenge price of 50000 is not the seller's highest price: min/max are over rouble prices only."""
+    seller = SellerObservation(MARKETPLACE, "s1", name="Корё Маркет", inn="2310000000")
+    history.run(listed={"1": Listed("7000"), "2": Listed("50000", currency="KZT"), "3": Listed("6500")},
+                sellers=[seller])
+    rows = history.query("SELECT min_price, max_price, currencies, listings FROM seller_activity")
+    assert rows == [(Decimal("6500.00"), Decimal("7000.00"), ["KZT", "RUB"], 3)]
 
 
 # -- availability_spells -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ final AS (
         c.seller_legal_name,
         c.seller_inn,
         c.price,
+        c.currency,
         c.first_seen,
         c.status,
         c.url

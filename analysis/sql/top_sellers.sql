@@ -1,5 +1,7 @@
 -- Sellers by legal entity (INN, else OGRN, else marketplace seller id) over the report listings that
--- were listed at some time in the period, largest first. Parameters: $since, $until, $limit.
+-- were listed at some time in the period, largest first. median_price_rub is over the listings priced in
+-- roubles only (prices in other currencies are never mixed in; price_currencies lists those seen).
+-- Parameters: $since, $until, $limit.
 -- Needs the temp table report_listings (report_listings.sql).
 WITH selected AS (
     SELECT DISTINCT marketplace, product_id
@@ -36,7 +38,9 @@ final AS (
         count(DISTINCT marketplace || ':' || coalesce(seller_id, '?')) AS storefronts,
         count(*) AS listings,
         count(*) FILTER (WHERE status = 'available') AS available_now,
-        median(price) AS median_price,
+        median(price) FILTER (WHERE currency = 'RUB') AS median_price_rub,
+        string_agg(DISTINCT currency, ', ' ORDER BY currency) FILTER (WHERE price IS NOT NULL)
+            AS price_currencies,
         min(first_seen) AS first_seen,
         max(last_seen) AS last_seen
     FROM with_entity

@@ -43,6 +43,7 @@ final AS (
         c.seller_legal_name,
         c.seller_inn,
         c.price AS last_price,
+        c.currency AS last_price_currency,
         d.last_listed_at,
         d.gone_confirmed_at,
         d.gone_run_id,

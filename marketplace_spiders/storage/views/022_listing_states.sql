@@ -20,7 +20,7 @@
 --   source                    detail | search | product_page
 --   url, title, brand, seller_id, seller_name, price, price_before_discount, currency, in_stock,
 --   stock_qty, stock_capped, rating, review_count, country_of_origin, manufacturer, category,
---   description_hash, response_sha256   as in listing_observations (prices in roubles)
+--   description_hash, response_sha256   as in listing_observations (prices in currency)
 CREATE OR REPLACE VIEW listing_states AS
 WITH runs AS (
     SELECT run_id, run_seq, status AS run_status

@@ -15,7 +15,8 @@
 --   seller_id, seller_name    marketplace seller id and storefront name on that observation
 --   seller_legal_name, seller_inn, seller_ogrn   the seller's legal identity (sellers table), if known
 --   price, price_before_discount, currency, in_stock, stock_qty, stock_capped, rating, review_count
---                             from the latest trusted listed observation (roubles)
+--                             from the latest trusted listed observation; both prices in its
+--                             currency (ISO 4217; RUB unless the marketplace showed another)
 --   price_observed_at         UTC time of that observation
 --   first_seen, last_seen     first / last observation with listing_status 'listed' (listings table)
 --   verdict                   strong | possible | unrelated: the classification of the listing's latest

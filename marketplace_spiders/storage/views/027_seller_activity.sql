@@ -10,7 +10,9 @@
 --   storefronts         number of storefronts (marketplace seller ids)
 --   listings            number of distinct listings seen listed under this entity
 --   first_seen, last_seen   first / last trusted listed observation of any of its listings (UTC)
---   min_price, max_price    lowest / highest price observed on its listings (roubles)
+--   min_price, max_price    lowest / highest rouble (RUB) price observed on its listings; prices in
+--                           other currencies are not compared with them (NULL when none was in RUB)
+--   currencies              distinct currencies its listings were priced in
 CREATE OR REPLACE VIEW seller_activity AS
 WITH storefronts AS (
     SELECT
@@ -54,8 +56,9 @@ listing_activity AS (
         count(DISTINCT product_id) AS listings,
         min(observed_at) AS first_seen,
         max(observed_at) AS last_seen,
-        min(price) AS min_price,
-        max(price) AS max_price
+        min(price) FILTER (WHERE currency = 'RUB') AS min_price,
+        max(price) FILTER (WHERE currency = 'RUB') AS max_price,
+        list(DISTINCT currency) FILTER (WHERE price IS NOT NULL AND currency IS NOT NULL) AS currencies
     FROM listing_states
     WHERE listing_status = 'listed' AND seller_id IS NOT NULL
     GROUP BY marketplace, seller_id
@@ -77,7 +80,9 @@ final AS (
         min(a.first_seen) AS first_seen,
         max(a.last_seen) AS last_seen,
         min(a.min_price) AS min_price,
-        max(a.max_price) AS max_price
+        max(a.max_price) AS max_price,
+        list_sort(list_distinct(flatten(list(a.currencies) FILTER (WHERE a.currencies IS NOT NULL))))
+            AS currencies
     FROM entities AS e
     LEFT JOIN listing_activity AS a ON a.marketplace = e.marketplace AND a.seller_id = e.seller_id
     LEFT JOIN names_per_entity AS n ON n.entity_key = e.entity_key
