@@ -194,7 +194,9 @@ def test_wbaas_challenge_is_a_layout_error_not_an_empty_search():
     (b'{"metadata": {}, "total": 0}', "no 'products'"),
     (b'[1, 2]', "expected a JSON object"),
     (b'{"products": [{"name": "no id"}]}', "without an integer 'id'"),
-    (b'{"products": [{"id": 1, "name": "x", "sizes": [{"price": {"product": "12"}}]}]}', "price is not a number"),
+    (b'{"products": [{"id": 1, "name": "x", "sizes": [{"price": {"product": "12 rub", "basic": 1500}}]}]}',
+     r"price\.product is not a number"),
+    (b'{"products": [{"id": 1, "name": "x", "sizes": [{"price": {"product": 1200}}]}]}', "has no 'basic'"),
 ])
 def test_malformed_bodies_raise_layout_error(body, message):
     with pytest.raises(LayoutError, match=message):
@@ -229,3 +231,90 @@ def test_fixture_case(case):
             got = row[field]
             got = str(got) if isinstance(got, Decimal) else got
             assert got == value, f"{case.name}: {field}"
+
+
+# -- one price source, and what the real samples show -------------------------------------------------
+REAL_PRODUCT_SAMPLES = ["wildberries/ru-marketplace-mcp_fixtures/search_v9_live.json",
+                        "wildberries/ru-marketplace-mcp_fixtures/card_v4_live.json",
+                        "wildberries/krein15_fixtures/wb_search.json", "wildberries/krein15_fixtures/wb_detail.json",
+                        "wildberries/BlankTrail_testdata/card-detail.json"]
+
+
+@pytest.mark.parametrize("relative", REAL_PRODUCT_SAMPLES, ids=lambda r: r.split("/")[-1])
+def test_every_real_product_in_stock_carries_a_price_block(relative):
+    """The evidence behind 'listed, in stock and no price is a layout error': no real answer has one."""
+    data = json.loads(real_sample(relative).read_text("utf-8"))
+    for product in data["products"]:
+        assert product["totalQuantity"] > 0
+        assert all(isinstance(size.get("price"), dict) and {"basic", "product"} <= set(size["price"])
+                   for size in product["sizes"]), product["id"]
+        assert "priceU" not in product and "salePriceU" not in product  # the legacy keys are gone
+
+
+def _product(**fields):
+    return {"id": 7, "name": "Кымдан-2", "totalQuantity": 3, **fields}
+
+
+def _detail(body: dict, url: str = DETAIL_URL.format(7)):
+    return WbDetailPage(json_response(url, json.dumps(body).encode()))
+
+
+def test_legacy_envelope_reads_the_size_price_block_when_it_has_one():
+    """2024 v2 answers had both: the sizes[].price block is the one source, salePriceU is not mixed in."""
+    product = _product(priceU=999900, salePriceU=888800,
+                       sizes=[{"price": {"basic": 450000, "product": 342000}, "stocks": [{"qty": 3}]}])
+    (obs,) = _detail({"state": 0, "params": {"curr": "rub"}, "data": {"products": [product]}}).observations([7], AT)
+    assert (obs.price, obs.price_before_discount) == (Decimal("3420.00"), Decimal("4500.00"))
+
+
+def test_legacy_envelope_without_priceU_is_an_error_not_a_half_price():
+    product = _product(salePriceU=342000, sizes=[{"stocks": [{"qty": 3}]}])
+    with pytest.raises(LayoutError, match="legacy price without 'priceU'"):
+        _detail({"state": 0, "data": {"products": [product]}}).observations([7], AT)
+
+
+def test_cheapest_size_gives_both_prices():
+    sizes = [{"price": {"basic": 90000, "product": 80000}}, {"price": {"basic": 70000, "product": 65000}},
+             {"name": "sold out size without a price"}]
+    (obs,) = _detail({"products": [_product(sizes=sizes)]}).observations([7], AT)
+    assert (obs.price, obs.price_before_discount) == (Decimal("650.00"), Decimal("700.00"))
+
+
+def test_legacy_answer_repeating_another_currency_than_asked_is_an_error():
+    product = _product(priceU=450000, salePriceU=342000)
+    with pytest.raises(LayoutError, match="request asked for 'rub'"):
+        _detail({"state": 0, "params": {"curr": "kzt"}, "data": {"products": [product]}}).observations([7], AT)
+
+
+# -- suspect answers ----------------------------------------------------------------------------------
+def test_detail_answer_without_any_requested_id_is_suspect():
+    page = _detail({"products": []}, DETAIL_URL.format("7;8"))
+    answer = page.answer([7, 8], AT)
+    assert (answer.observations, answer.suspect_ids) == ([], [7, 8])
+    assert "omits every requested id (2)" in answer.reason
+    with pytest.raises(LayoutError, match="omits every requested id"):
+        page.observations([7, 8], AT)
+
+
+def test_detail_answer_omitting_a_searched_id_is_suspect_but_keeps_the_returned_rows():
+    sizes = [{"price": {"basic": 90000, "product": 80000}}]
+    answer = _detail({"products": [_product(sizes=sizes)]}, DETAIL_URL.format("7;8;9")).answer(
+        [7, 8, 9], AT, seen_listed={8})
+    assert [(o.product_id, o.listing_status) for o in answer.observations] == [("7", "listed")]
+    assert answer.suspect_ids == [8, 9] and "(8)" in answer.reason
+
+
+def test_supplier_with_a_rejected_inn_stores_it_apart():
+    body = {"supplierId": 5, "supplierName": "S", "inn": "7701234567", "ogrn": "1207700123454"}
+    seller = WbSupplierPage(json_response("https://static-basket-01.wbbasket.ru/vol0/data/supplier-by-id/5.json",
+                                          json.dumps(body).encode())).to_seller(AT)
+    assert (seller.inn, seller.ogrn) == (None, "1207700123454")
+    assert seller.legal_id_rejects == "ИНН 7701234567: control digits do not match"
+
+
+def test_supplier_with_two_different_valid_registration_numbers_stores_neither():
+    body = {"supplierId": 5, "inn": "7701234560", "ogrn": "1207700123454", "ogrnip": "321253600012346"}
+    seller = WbSupplierPage(json_response("https://static-basket-01.wbbasket.ru/vol0/data/supplier-by-id/5.json",
+                                          json.dumps(body).encode())).to_seller(AT)
+    assert (seller.inn, seller.ogrn) == ("7701234560", None)
+    assert "several different valid numbers" in seller.legal_id_rejects

@@ -69,7 +69,7 @@ def test_new_listing_with_capped_stock(db):
 
 def test_seller_with_legal_details(db):
     got = rows(db, "SELECT name, legal_name, inn, ogrn FROM sellers WHERE seller_id = '4012345'")
-    assert got == [("Корё Здоровье", "ООО «Восточный Бальзам»", "7701234567", "1207700123456")]
+    assert got == [("Корё Здоровье", "ООО «Восточный Бальзам»", "7701234560", "1207700123454")]
     assert rows(db, "SELECT count(*), min(rating), max(sale_count) FROM seller_observations "
                     "WHERE seller_id = '4012345'") == [(2, 4.6, 1840)]
 

@@ -4,16 +4,15 @@ Endpoints and envelopes (see ``shared/real-samples/ENDPOINTS.md``):
 - search ``search.wb.ru/exactmatch/ru/common/v{N}/search``: ``{metadata, products[], total}`` (current) or
   ``{state, params, data: {products[]}}`` (legacy);
 - detail ``card.wb.ru/cards/v4/detail``: ``{products[]}`` (v4) or ``{state, params, data: {products[]}}``
-  (v1/v2); prices in ``sizes[].price.{basic, product}`` (kopecks) or legacy ``priceU``/``salePriceU``;
+  (v1/v2); how a product's values are read is in ``wildberries_product``;
 - basket ``.../info/ru/card.json``: title, description, ``options[]`` characteristics, ``selling``;
 - ``supplier-by-id/{id}.json`` (names, legal details) and ``suppliers-shipment-2 …/suppliers/{id}`` (rating).
 """
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from scrapy.http import Response
@@ -22,150 +21,27 @@ from marketplace_spiders.items import ListingContent, ListingObservation, Search
 from marketplace_spiders.pages.base import body_sha256
 from marketplace_spiders.pages.description import description_hash
 from marketplace_spiders.pages.errors import LayoutError, layout_guard
+from marketplace_spiders.pages.wildberries_product import (
+    MARKETPLACE,
+    STOCK_REPORT_CAP,
+    WbProduct,
+    currency_of,
+    is_legacy_envelope,
+    kopecks_to_roubles,
+    load_json,
+    product_url,
+    products_of,
+)
+from marketplace_spiders.values import LegalIds, legal_ids_from_fields, parse_count, parse_rating, read_legal_ids
 
-MARKETPLACE = "wildberries"
-# Since Sept 2025 WB reports at most this many units per warehouse / in totalQuantity.
-STOCK_REPORT_CAP = 100
+__all__ = [
+    "MARKETPLACE", "STOCK_REPORT_CAP", "BasketRouter", "DetailAnswer", "WbBasketCardPage", "WbDetailPage",
+    "WbProduct", "WbSearchPage", "WbSupplierPage", "WbSupplierProfilePage", "basket_card_url",
+    "fallback_basket_host", "kopecks_to_roubles", "load_json", "product_url", "products_of",
+]
+
 COUNTRY_KEYS = ("Страна производства", "Страна-изготовитель", "Страна изготовления", "Страна происхождения")
 MANUFACTURER_KEYS = ("Производитель", "Изготовитель", "Фабрика-производитель")
-
-
-def product_url(nm_id: int | str) -> str:
-    return f"https://www.wildberries.ru/catalog/{nm_id}/detail.aspx"
-
-
-def kopecks_to_roubles(value: Any) -> Decimal | None:
-    """WB prices are integer kopecks; 5562100 -> Decimal('55621.00')."""
-    if value is None or isinstance(value, bool):
-        return None
-    if not isinstance(value, int | float):
-        raise LayoutError(f"price is not a number: {value!r}")
-    return (Decimal(int(value)) / 100).quantize(Decimal("0.01"))
-
-
-def load_json(response: Response) -> Any:
-    try:
-        return json.loads(response.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        head = response.body[:60]
-        raise LayoutError(f"not JSON ({exc.__class__.__name__}); body starts {head!r}") from exc
-
-
-def products_of(data: Any) -> list[dict]:
-    """The product list of a search or detail response, current or legacy envelope."""
-    if not isinstance(data, dict):
-        raise LayoutError(f"expected a JSON object, got {type(data).__name__}")
-    if isinstance(data.get("products"), list):
-        products = data["products"]
-    elif isinstance(data.get("data"), dict) and isinstance(data["data"].get("products"), list):
-        products = data["data"]["products"]
-    elif "products" in data and data["products"] is None:
-        products = []
-    else:
-        raise LayoutError(f"no 'products' or 'data.products' list; keys: {sorted(data)[:10]}")
-    bad = [p for p in products if not isinstance(p, dict) or not isinstance(p.get("id"), int)]
-    if bad:
-        raise LayoutError(f"{len(bad)} product(s) without an integer 'id'")
-    return products
-
-
-@layout_guard
-class WbProduct:
-    """One product object of a search or detail response (either envelope)."""
-
-    def __init__(self, data: dict):
-        self.data = data
-
-    @property
-    def nm_id(self) -> int:
-        return self.data["id"]
-
-    def _sized_prices(self) -> list[dict]:
-        sizes = self.data.get("sizes") or []
-        return [s["price"] for s in sizes if isinstance(s, dict) and isinstance(s.get("price"), dict)]
-
-    def price(self) -> Decimal | None:
-        """Price shown (the cheapest size); legacy ``salePriceU``."""
-        prices = [p for p in self._sized_prices() if p.get("product") is not None]
-        if prices:
-            return kopecks_to_roubles(min(prices, key=lambda p: p["product"])["product"])
-        return kopecks_to_roubles(self.data.get("salePriceU"))
-
-    def price_before_discount(self) -> Decimal | None:
-        """Crossed-out price of the same size as ``price``; legacy ``priceU``."""
-        prices = [p for p in self._sized_prices() if p.get("product") is not None]
-        if prices:
-            return kopecks_to_roubles(min(prices, key=lambda p: p["product"]).get("basic"))
-        return kopecks_to_roubles(self.data.get("priceU"))
-
-    def warehouse_quantities(self) -> list[int]:
-        qtys = []
-        for size in self.data.get("sizes") or []:
-            for stock in (size or {}).get("stocks") or []:
-                qty = stock.get("qty") if isinstance(stock, dict) else None
-                if isinstance(qty, int):
-                    qtys.append(qty)
-        return qtys
-
-    def stock_qty(self) -> int | None:
-        total = self.data.get("totalQuantity")
-        if isinstance(total, int):
-            return total
-        qtys = self.warehouse_quantities()
-        if qtys or any("stocks" in (s or {}) for s in self.data.get("sizes") or []):
-            return sum(qtys)
-        return None
-
-    def stock_capped(self) -> bool | None:
-        qty = self.stock_qty()
-        if qty is None:
-            return None
-        qtys = self.warehouse_quantities()
-        return any(q >= STOCK_REPORT_CAP for q in qtys) or (not qtys and qty >= STOCK_REPORT_CAP)
-
-    def in_stock(self) -> bool | None:
-        qty = self.stock_qty()
-        if qty is not None:
-            return qty > 0
-        return None
-
-    def rating(self) -> float | None:
-        value = self.data.get("reviewRating", self.data.get("rating"))
-        return float(value) if isinstance(value, int | float) else None
-
-    def review_count(self) -> int | None:
-        value = self.data.get("feedbacks")
-        return value if isinstance(value, int) else None
-
-    def seller_id(self) -> str | None:
-        value = self.data.get("supplierId")
-        return str(value) if value is not None else None
-
-    def to_observation(self, observed_at: datetime, response_sha256: str, source: str) -> ListingObservation:
-        name = self.data.get("name")
-        if not name:
-            raise LayoutError(f"product {self.nm_id} has no name")
-        return ListingObservation(
-            marketplace=MARKETPLACE,
-            product_id=str(self.nm_id),
-            url=product_url(self.nm_id),
-            listing_status="listed",
-            title=name,
-            brand=self.data.get("brand") or None,
-            seller_id=self.seller_id(),
-            seller_name=self.data.get("supplier") or None,
-            price=self.price(),
-            price_before_discount=self.price_before_discount(),
-            currency="RUB",
-            in_stock=self.in_stock(),
-            stock_qty=self.stock_qty(),
-            stock_capped=self.stock_capped(),
-            rating=self.rating(),
-            review_count=self.review_count(),
-            source=source,
-            observed_at=observed_at,
-            response_sha256=response_sha256,
-        )
 
 
 @layout_guard
@@ -178,13 +54,27 @@ class WbSearchPage:
         self._products = products_of(self.data)
 
     def products(self) -> list[WbProduct]:
-        return [WbProduct(p) for p in self._products]
+        legacy = is_legacy_envelope(self.data)
+        return [WbProduct(p, legacy=legacy) for p in self._products]
+
+    def currency(self) -> str:
+        return currency_of(self.response, self.data)
+
+    def observations(self, observed_at: datetime) -> list[ListingObservation]:
+        """The search cards as listed observations (``source='search'``)."""
+        sha, currency = body_sha256(self.response), self.currency()
+        return [p.to_observation(observed_at, sha, source="search", currency=currency) for p in self.products()]
 
     def total(self) -> int | None:
         total = self.data.get("total")
         if total is None and isinstance(self.data.get("data"), dict):
             total = self.data["data"].get("total")
-        return total if isinstance(total, int) else None
+        if total is None:
+            return None
+        count = parse_count(total)
+        if count is None:
+            raise LayoutError(f"search 'total' is not a count: {total!r:.40}")
+        return count
 
     def search_hits(
         self, term: str, page: int, page_size: int, observed_at: datetime
@@ -205,6 +95,18 @@ class WbSearchPage:
         ]
 
 
+@dataclass
+class DetailAnswer:
+    """What one detail answer says about the ids it was asked for."""
+
+    observations: list[ListingObservation]
+    """'listed' rows of the products returned, plus 'not_found' rows when the answer can be trusted."""
+    suspect_ids: list[int] = field(default_factory=list)
+    """Requested ids left out of an answer that cannot be trusted: their state in this run is unknown."""
+    reason: str | None = None
+    """Why the answer is suspect (None when it is not)."""
+
+
 @layout_guard
 class WbDetailPage:
     """A card.wb.ru detail response for a batch of nm ids."""
@@ -214,28 +116,44 @@ class WbDetailPage:
         self.data = load_json(response)
         self._products = products_of(self.data)
 
-    def observations(self, requested_ids: list[int], observed_at: datetime) -> list[ListingObservation]:
-        """One observation per requested id: 'listed' when returned, 'not_found' when WB left it out."""
+    def answer(self, requested_ids: list[int], observed_at: datetime,
+               seen_listed: set[int] | frozenset[int] = frozenset()) -> DetailAnswer:
+        """'listed' for every product returned; 'not_found' for requested ids WB left out, unless the answer
+        is suspect: it omits every requested id (``{"products": []}`` for a whole batch is a soft block or
+        an outage, not a mass delisting) or omits ids this same run saw listed (``seen_listed``, e.g. the
+        search results). A suspect answer emits no 'not_found' row; its omitted ids are ``suspect_ids``."""
         sha = body_sha256(self.response)
-        found = {}
+        currency = currency_of(self.response, self.data)
+        legacy = is_legacy_envelope(self.data)
+        found: dict[int, WbProduct] = {}
         for data in self._products:
-            found.setdefault(data["id"], WbProduct(data))
-        rows = [p.to_observation(observed_at, sha, source="detail") for p in found.values()]
-        for nm_id in requested_ids:
-            if nm_id not in found:
-                rows.append(
-                    ListingObservation(
-                        marketplace=MARKETPLACE,
-                        product_id=str(nm_id),
-                        url=product_url(nm_id),
-                        listing_status="not_found",
-                        in_stock=False,
-                        source="detail",
-                        observed_at=observed_at,
-                        response_sha256=sha,
-                    )
-                )
-        return rows
+            found.setdefault(data["id"], WbProduct(data, legacy=legacy))
+        rows = [p.to_observation(observed_at, sha, source="detail", currency=currency) for p in found.values()]
+        missing = [nm_id for nm_id in dict.fromkeys(requested_ids) if nm_id not in found]
+        reason = None
+        if missing and len(missing) == len(set(requested_ids)):
+            reason = f"detail answer omits every requested id ({len(missing)}): suspect, not a mass delisting"
+        elif seen := [nm_id for nm_id in missing if nm_id in seen_listed]:
+            reason = (f"detail answer omits {len(seen)} id(s) this run saw listed ({', '.join(map(str, seen[:5]))}"
+                      f"{' …' if len(seen) > 5 else ''}): suspect, their state is unknown")
+        if reason:
+            return DetailAnswer(rows, suspect_ids=missing, reason=reason)
+        rows += [
+            ListingObservation(
+                marketplace=MARKETPLACE, product_id=str(nm_id), url=product_url(nm_id),
+                listing_status="not_found", in_stock=False, currency=currency, source="detail",
+                observed_at=observed_at, response_sha256=sha,
+            )
+            for nm_id in missing
+        ]
+        return DetailAnswer(rows)
+
+    def observations(self, requested_ids: list[int], observed_at: datetime) -> list[ListingObservation]:
+        """The rows of a trustworthy answer; a suspect answer (see ``answer``) raises ``LayoutError``."""
+        answer = self.answer(requested_ids, observed_at)
+        if answer.reason:
+            raise LayoutError(answer.reason)
+        return answer.observations
 
 
 @layout_guard
@@ -298,25 +216,40 @@ class WbBasketCardPage:
         )
 
 
-def _text(value: Any) -> str | None:
+def _text(value: Any, key: str = "value") -> str | None:
     if value is None:
         return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise LayoutError(f"'{key}' is not text: {value!r:.60}")
     text = str(value).strip()
     return text or None
 
 
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
+def _timestamp(value: Any, key: str) -> datetime | None:
+    if value in (None, ""):
         return None
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise LayoutError(f"'{key}' is not an ISO time: {value!r:.40}") from exc
+
+
+def _count(data: dict, key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
         return None
+    count = parse_count(value)
+    if count is None:
+        raise LayoutError(f"'{key}' is not a count: {value!r:.40}")
+    return count
 
 
 @layout_guard
 class WbSupplierPage:
-    """``static-basket-01.wbbasket.ru/vol0/data/supplier-by-id/{id}.json``: names and legal details."""
+    """``static-basket-01.wbbasket.ru/vol0/data/supplier-by-id/{id}.json``: names and legal details.
+
+    ``inn`` and ``ogrn`` / ``ogrnip`` are checked by their control digits (``values.legal_ids_from_fields``);
+    a number that fails goes to ``legal_id_rejects``, never to ``inn``/``ogrn``."""
 
     def __init__(self, response: Response):
         self.response = response
@@ -324,17 +257,27 @@ class WbSupplierPage:
         if not isinstance(self.data, dict) or self.data.get("supplierId") is None:
             raise LayoutError("supplier document without supplierId")
 
+    def legal_ids(self) -> LegalIds:
+        d = self.data
+        ogrn, ogrnip = d.get("ogrn"), d.get("ogrnip")
+        if ogrn not in (None, "") and ogrnip not in (None, "") and str(ogrn).strip() != str(ogrnip).strip():
+            # two different registration numbers: both are checked, and two valid ones store neither
+            return read_legal_ids([f"ИНН {d.get('inn') or ''}", f"ОГРН {ogrn}", f"ОГРНИП {ogrnip}"])
+        return legal_ids_from_fields(inn=d.get("inn"), ogrn=ogrn if ogrn not in (None, "") else ogrnip)
+
     def to_seller(self, observed_at: datetime) -> SellerObservation:
         d = self.data
+        ids = self.legal_ids()
         return SellerObservation(
             marketplace=MARKETPLACE,
-            seller_id=str(d["supplierId"]),
-            name=_text(d.get("supplierName")) or _text(d.get("trademark")),
-            legal_name=_text(d.get("supplierFullName")),
-            inn=_text(d.get("inn")),
-            ogrn=_text(d.get("ogrn")) or _text(d.get("ogrnip")),
-            seller_type=_text(d.get("sellerType")),
-            legal_address=_text(d.get("legalAddress")),
+            seller_id=_text(d["supplierId"], "supplierId"),
+            name=_text(d.get("supplierName"), "supplierName") or _text(d.get("trademark"), "trademark"),
+            legal_name=_text(d.get("supplierFullName"), "supplierFullName"),
+            inn=ids.inn,
+            ogrn=ids.ogrn,
+            legal_id_rejects=ids.rejected_text,
+            seller_type=_text(d.get("sellerType"), "sellerType"),
+            legal_address=_text(d.get("legalAddress"), "legalAddress"),
             observed_at=observed_at,
             response_sha256=body_sha256(self.response),
         )
@@ -351,11 +294,15 @@ class WbSupplierProfilePage:
             raise LayoutError("supplier profile without id")
 
     def rating(self) -> float | None:
-        value = self.data.get("valuation", self.data.get("rating"))
-        try:
-            return float(value) if value is not None else None
-        except (TypeError, ValueError):
+        """``valuation`` (sent as a string, "4.6"); ``rating`` when a profile has no valuation."""
+        key = "valuation" if self.data.get("valuation") is not None else "rating"
+        value = self.data.get(key)
+        if value is None:
             return None
+        rating = parse_rating(value)
+        if rating is None:
+            raise LayoutError(f"seller '{key}' is not a 0-5 rating: {value!r:.40}")
+        return rating
 
     def fill(self, seller: SellerObservation) -> SellerObservation:
         """Add the profile's figures to a seller observation from the static document."""
@@ -363,9 +310,9 @@ class WbSupplierProfilePage:
         if str(d["id"]) != seller.seller_id:
             raise LayoutError(f"profile of seller {d['id']} does not match {seller.seller_id}")
         seller.rating = self.rating()
-        seller.review_count = d.get("feedbacksCount") if isinstance(d.get("feedbacksCount"), int) else None
-        seller.sale_count = d.get("saleItemQuantity") if isinstance(d.get("saleItemQuantity"), int) else None
-        seller.registered_at = _timestamp(d.get("registrationDate"))
+        seller.review_count = _count(d, "feedbacksCount")
+        seller.sale_count = _count(d, "saleItemQuantity")
+        seller.registered_at = _timestamp(d.get("registrationDate"), "registrationDate")
         return seller
 
 
