@@ -18,14 +18,11 @@ from marketplace_spiders.pages.ozon import (
     OzonSearchPage,
     OzonSellerLegalPage,
     OzonWidgetStates,
-    inn_in_lines,
-    ogrn_in_lines,
-    parse_count,
-    parse_rub,
     second_page_url,
     seller_id_from_link,
     seller_legal_url,
 )
+from marketplace_spiders.values.identifiers import complete_inn, complete_ogrn
 
 REAL = REAL_SAMPLES / "ozon"
 PAGE_FIXTURES = FIXTURES / "ozon" / "pages"
@@ -69,34 +66,6 @@ def product_page(name: str) -> OzonProductPage:
     if name not in _pages:
         _pages[name] = OzonProductPage(real_response(name))
     return _pages[name]
-
-
-# -- money and counts --------------------------------------------------------------------------------
-@pytest.mark.parametrize(("text", "expected"), [
-    ("6\u2009815\u2009₽", "6815.00"),           # SSR webPrice: U+2009 thin spaces
-    ("1 631 ₽", "1631.00"),                      # composer webPrice: plain spaces
-    ("203\u2009500\xa0₽", "203500.00"),          # thin space + NBSP before the sign
-    ("1\xa0298,00 ₽", "1298.00"),                # NBSP thousands, comma decimals
-    ("17 940,00 руб", "17940.00"),
-    ("924 ₽", "924.00"),
-    (1631, "1631.00"),
-    ("", None),
-    (None, None),
-    ("Нет в наличии", None),
-])
-def test_parse_rub(text, expected):
-    assert parse_rub(text) == (Decimal(expected) if expected else None)
-
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("1\u2009300\xa0отзывов", 1300),
-    ("339\xa0отзывов", 339),
-    ("151 отзыв", 151),
-    ("632 шт осталось", 632),
-    ("отзывов нет", None),
-])
-def test_parse_count(text, expected):
-    assert parse_count(text) == expected
 
 
 @pytest.mark.parametrize(("link", "expected"), [
@@ -423,20 +392,27 @@ def test_seller_legal_url_points_at_the_modal():
     assert inner == "/modal/shop-in-shop-info?seller_id=3330001&page_changed=true"
 
 
+OOO_OGRN, OOO_INN = complete_ogrn("123250001234"), complete_inn("254000000")   # fictional, valid checks
+IP_OGRNIP, IP_INN = complete_ogrn("32525360009999"), complete_inn("2540000000")
 SELLER_LEGAL = [
-    (["ООО «Корё Трейд»", "ОГРН 1232500012345", "ИНН 2540000000", "Работает согласно графику Ozon"],
-     ("ООО «Корё Трейд»", "1232500012345", "2540000000")),
+    (["ООО «Корё Трейд»", f"ОГРН {OOO_OGRN}", f"ИНН {OOO_INN}", "Работает согласно графику Ozon"],
+     ("ООО «Корё Трейд»", OOO_OGRN, OOO_INN, None)),
     (["Xiamen Yaowu Erqi Trading Co., LTD", "Работает согласно графику Ozon"],
-     ("Xiamen Yaowu Erqi Trading Co., LTD", None, None)),
-    (["Работает согласно графику Ozon", "ИП Ким Сон Ир", "ОГРНИП: 325253600099999"],
-     ("ИП Ким Сон Ир", "325253600099999", None)),
+     ("Xiamen Yaowu Erqi Trading Co., LTD", None, None, None)),
+    (["Работает согласно графику Ozon", "ИП Ким Сон Ир", f"ОГРНИП: {IP_OGRNIP}", f"ИНН {IP_INN}"],
+     ("ИП Ким Сон Ир", IP_OGRNIP, IP_INN, None)),
+    (["ООО «Пуган Трейд»", f"ОГРН {OOO_OGRN}, ИНН {OOO_INN}", "Работает с 9 до 18"],
+     ("ООО «Пуган Трейд»", OOO_OGRN, OOO_INN, None)),
+    (["ООО «Пуган Трейд»", "ОГРН 1232500012345", f"ИНН {OOO_INN}"],   # last digit of the OGRN wrong
+     ("ООО «Пуган Трейд»", None, OOO_INN, "ОГРН 1232500012345: control digit does not match")),
 ]
 
 
-@pytest.mark.parametrize(("lines", "expected"), SELLER_LEGAL, ids=["ooo", "foreign", "ip"])
+@pytest.mark.parametrize(("lines", "expected"), SELLER_LEGAL,
+                         ids=["ooo", "foreign", "ip_12_digit_inn", "ogrn_and_inn_on_one_line", "bad_control_digit"])
 def test_seller_legal_lines(lines, expected):
     seller = OzonSellerLegalPage(_legal_page(lines), "42").to_seller(AT, name="shop")
-    assert (seller.legal_name, seller.ogrn, seller.inn) == expected
+    assert (seller.legal_name, seller.ogrn, seller.inn, seller.legal_id_rejects) == expected
     assert (seller.seller_id, seller.name, seller.marketplace) == ("42", "shop", "ozon")
 
 
@@ -444,9 +420,3 @@ def test_seller_legal_page_without_text_block_raises():
     with pytest.raises(LayoutError):
         OzonSellerLegalPage(_legal_page(["x"], widget="cellList-1-default-1"), "42")
 
-
-def test_ogrn_and_inn_on_one_line_of_the_seller_modal():
-    lines = ["ООО «Пуган Трейд»", "ОГРН 1232500012345, ИНН 2540000000", "Работает с 9 до 18"]
-    assert (ogrn_in_lines(lines), inn_in_lines(lines)) == ("1232500012345", "2540000000")
-    assert ogrn_in_lines(["ИНН 254000000012", "ОГРНИП 323250000012345"]) == "323250000012345"
-    assert ogrn_in_lines(["ИНН/КПП 2540000000/254001001"]) is None
