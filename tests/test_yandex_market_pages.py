@@ -19,8 +19,9 @@ from marketplace_spiders.pages.yandex_market import (
     YandexMarketSearchPage,
     card_id_from_url,
     id_from_url,
-    rub,
 )
+from marketplace_spiders.pages.yandex_market_state import amount_value, price_value
+from marketplace_spiders.values import Money
 
 PAGE_FIXTURES = FIXTURES / "yandex_market" / "pages"
 AT = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
@@ -63,17 +64,30 @@ def product_page(name: str) -> YandexMarketProductPage:
 
 
 # -- values ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("value", "expected"), [
-    (979, "979.00"),
-    ("18796", "18796.00"),
-    ("40\u2009155", "40155.00"),
-    ("40\xa0155", "40155.00"),
-    ("1.4K", None),
-    (None, None),
-    (True, None),
+@pytest.mark.parametrize(("node", "expected"), [
+    ({"value": 979, "currency": "RUR"}, ("979.00", "RUB")),
+    ({"value": "18796", "currency": "RUR"}, ("18796.00", "RUB")),
+    ({"value": "40\u2009155", "currency": "RUR"}, ("40155.00", "RUB")),
+    ({"value": "1.500", "currency": "RUR"}, ("1500.00", "RUB")),  # thousands group, not 1.50
+    ({"value": 12990, "currency": "KZT"}, ("12990.00", "KZT")),
+    ({"value": 979}, ("979.00", "RUB")),  # no currency stated: the marketplace's default
+    ({"currency": "RUR"}, None),
 ])
-def test_rub(value, expected):
-    assert rub(value) == (Decimal(expected) if expected else None)
+def test_price_value_keeps_the_stated_currency(node, expected):
+    assert price_value(node) == (Money(Decimal(expected[0]), expected[1]) if expected else None)
+
+
+@pytest.mark.parametrize("value", ["1.4K", "бесплатно", True])
+def test_price_value_refuses_what_is_not_money(value):
+    with pytest.raises(LayoutError):
+        price_value({"value": value, "currency": "RUR"})
+
+
+def test_snippet_amount_whose_code_and_label_disagree_is_an_error():
+    assert amount_value({"amount": {"intPart": "180", "currency": "RUR", "currencyLabel": "₽"}}) == Money(
+        Decimal("180"), "RUB")
+    with pytest.raises(LayoutError, match="label"):
+        amount_value({"amount": {"intPart": "180", "currency": "RUR", "currencyLabel": "₸"}})
 
 
 @pytest.mark.parametrize(("url", "model_id", "card_id"), [
@@ -184,13 +198,11 @@ def test_page_without_patches_is_a_layout_error_not_a_hollow_shell():
     assert not isinstance(error.value, HollowShellError)
 
 
-def test_available_product_without_price_raises():
+def test_price_collection_with_its_price_keys_renamed_raises():
     response = real_response(HOCO_CARD)
     body = response.text.replace('"mainPrice"', '"otherPrice"').replace('"oldPrices"', '"otherOldPrices"')
-    body = body.replace('"price":180,', "")  # JSON-LD offer price
-    page = YandexMarketProductPage(response.replace(body=body.encode("utf-8")))
-    with pytest.raises(LayoutError, match="no price"):
-        page.to_item(AT)
+    with pytest.raises(LayoutError, match="price collection without mainPrice and oldPrices"):
+        YandexMarketProductPage(response.replace(body=body.encode("utf-8"))).to_item(AT)
 
 
 # -- search pages ------------------------------------------------------------------------------------
