@@ -3,7 +3,8 @@
     .venv/bin/python bench/trust_benchmark.py [--bad-inputs 3000] [--kills 5]
 
 1. Every real block page in ../shared/real-samples (BLOCKED_*) through `detect_block`, and every healthy
-   real sample (must not be flagged).
+   real sample (must not be flagged), also with every block marker written into its seller text (every
+   JSON string, every text node / free-text attribute / inline state blob of HTML; must not be flagged).
 2. Bad inputs: random truncations, byte flips, wrongly typed JSON values, re-encodings and empty bodies of
    the real samples through every page object; a "crash" is any exception other than LayoutError.
 3. Faults: `kill -9` of a replayed crawl at a random moment (then recovery by `Database.ingest_pending`),
@@ -31,6 +32,9 @@ from scrapy.http import HtmlResponse, TextResponse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from hostile_text import BLOCK_MARKERS, inject_html, inject_json_body  # noqa: E402
 
 from marketplace_spiders.blocks import detect_block  # noqa: E402
 from marketplace_spiders.pages import ozon, wildberries, yandex_market  # noqa: E402
@@ -77,6 +81,24 @@ def block_figures() -> None:
                                "json" if p.suffix == ".json" else "html")]
     print(f"block pages tried: {len(blocked)}, correctly classified: {right}")
     print(f"healthy real samples tried: {len(healthy)}, wrongly flagged as blocked: {len(flagged)} {flagged or ''}")
+    tried, flagged, seconds = 0, [], 0.0
+    for path in healthy:
+        raw = path.read_bytes()
+        is_json = raw.lstrip()[:1] in (b"{", b"[")
+        for marker in BLOCK_MARKERS:
+            try:
+                body = (inject_json_body(raw, lambda value, m=marker: f"{value} {m}") if is_json
+                        else inject_html(raw.decode("utf-8"), " " + marker).encode())
+            except (ValueError, UnicodeDecodeError):
+                continue
+            tried += 1
+            start = time.perf_counter()
+            if detect_block(path.relative_to(SAMPLES).parts[0], 200, {}, body, "https://x/",
+                            "json" if is_json else "html"):
+                flagged.append(f"{path.name}+{marker!r}")
+            seconds += time.perf_counter() - start
+    print(f"healthy samples with a block marker in their seller text: {tried}, wrongly flagged: {len(flagged)} "
+          f"{flagged[:5] or ''}; detect_block {seconds / max(tried, 1) * 1000:.2f} ms each")
 
 
 def mutate(body: bytes, rng: random.Random) -> tuple[bytes, str]:

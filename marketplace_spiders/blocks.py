@@ -9,8 +9,13 @@ report (``shared/real-samples/ENDPOINTS.md``). Markers are distinctive enough to
 marketplace, so ``Block.kind`` names the anti-bot system that answered (``ym_smartcaptcha`` on a Lamoda
 page is Yandex SmartCaptcha too), while ``Block.marketplace`` is the marketplace that was asked.
 
-Only the first ``HEAD_BYTES`` of a body are searched: block pages are small and put their markers near
-the top, while healthy pages run to 2 MB and must not be scanned whole on every response.
+Body markers are looked for only where a block page puts them (``block_markup``), never inside a
+response that is the expected data: a body starting with ``{`` or ``[`` is JSON and only the top-level
+keys of the small block envelopes count (Megamarket code 7, Avito ``too-many-requests``); an HTML body is
+judged by its markup (whole ``<title>``, ``script src`` / ``link href`` / ``form action`` paths,
+element ids/classes, attribute names) and, on a 401/403/429/503 only, by its text. Text a seller wrote
+(titles, names, descriptions, JSON state blobs) therefore never changes the verdict. Only the first
+``HEAD_BYTES`` of a body are read: block pages are small, healthy pages run to 2 MB.
 
 Kinds (``retryable`` = an automatic retry after a back-off has a real chance without a new IP, session
 or browser):
@@ -41,11 +46,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from marketplace_spiders.block_markup import might_carry_markers, scan_markup
+
 HEAD_BYTES = 64 * 1024
-"""How much of a body is searched for markers."""
+"""How much of a body is read for markers."""
 
 SMALL_JSON_BYTES = 4096
-"""Bodies up to this size that start with ``{`` are parsed as JSON (error envelopes are tiny)."""
+"""JSON bodies up to this size are parsed for a block envelope (envelopes are tiny)."""
 
 QRATOR_MARKETPLACES = frozenset({"dns_shop", "citilink"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -56,19 +63,6 @@ KINDS = frozenset({
     "json_endpoint_html", "empty_302",
 })
 RETRYABLE_KINDS = frozenset({"rate_limited", "empty_302"})
-
-# (kind, markers): the first kind with any marker in the body head wins. Avito comes before Ozon because
-# both pages say «Доступ ограничен».
-BODY_MARKERS: tuple[tuple[str, tuple[bytes, ...]], ...] = (
-    ("wbaas_challenge", (b"__wbaas/challenges/antibot",)),
-    ("avito_firewall", ("Доступ ограничен: проблема с IP".encode(), b"firewall/captcha/show")),
-    ("ozon_access_restricted", (b"fab_chlg_", b"abt-challenge", "<title>Доступ ограничен</title>".encode())),
-    # Not the bare word "captcha": healthy YM pages preload an empty @marketfront/CaptchaService widget.
-    ("ym_smartcaptcha", (b"/showcaptcha", b"/checkcaptcha", b"checkbox_captcha", b"SmartCaptcha")),
-    ("qrator", (b"/__qrator/", b"Guru meditation")),
-)
-# The WB challenge also matches on these two together (the script path may move, the ids stay).
-WBAAS_IDS = (b"data-site-key", b"data-req-uuid")
 
 Headers = Mapping[Any, Any]
 """A plain ``dict[str, str]`` or Scrapy ``Headers`` (bytes keys, lists of bytes values)."""
@@ -100,8 +94,8 @@ def detect_block(
 
     ``url`` is the response URL (after redirects); ``expected`` is what the endpoint normally returns,
     "json" or "html".
-    Checks run from the most to the least specific: body markers, redirects, statuses, then a JSON
-    endpoint answering HTML.
+    Checks run from the most to the least specific: the body (JSON envelope keys, or the markup of an
+    HTML challenge page), redirects, statuses, then a JSON endpoint answering HTML.
     """
     head = bytes(body[:HEAD_BYTES])
     location = _header(headers, "location")
@@ -109,14 +103,17 @@ def detect_block(
     def block(kind: str, reason: str) -> Block:
         return Block(marketplace, kind, reason, kind in RETRYABLE_KINDS)
 
-    for kind, markers in BODY_MARKERS:
-        for marker in markers:
-            if marker in head:
-                return block(kind, f"body contains {marker.decode()!r}")
-    if all(marker in head for marker in WBAAS_IDS):
-        return block("wbaas_challenge", "body contains 'data-site-key' and 'data-req-uuid'")
-    if _is_code7(head, len(body)):
-        return block("megamarket_code7", 'JSON body with "code": 7 and "ip" (ServicePipe IP block)')
+    first = _first_byte(head)
+    if first in (b"{", b"["):
+        # The body is JSON data, never an HTML challenge page: only the block envelopes' own keys count,
+        # never a marker inside a string value (a seller's title).
+        envelope = _json_envelope(head, len(body))
+        if envelope:
+            return block(*envelope)
+    elif might_carry_markers(head):
+        found = scan_markup(_decode(head, _header(headers, "content-type")), status, len(body))
+        if found:
+            return block(*found)
 
     for where, value in (("Location header", location), ("URL", url)):
         if "/showcaptcha" in value:
@@ -129,7 +126,6 @@ def detect_block(
         if not head.strip() and (not location or location == url):
             return block("empty_302", f"HTTP {status} with an empty body and no new Location")
 
-    first = _first_byte(head)
     if status == 429:
         return block("rate_limited", "HTTP 429 Too Many Requests")
     if status == 498:
@@ -168,12 +164,37 @@ def _first_byte(head: bytes) -> bytes:
     return head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
 
 
-def _is_code7(head: bytes, size: int) -> bool:
-    """A small JSON object with ``code`` 7 and an ``ip`` key: ServicePipe's "disable your VPN" answer."""
+def _json_envelope(head: bytes, size: int) -> tuple[str, str] | None:
+    """(kind, reason) of a small JSON block envelope, judged by its top-level keys only.
+
+    ServicePipe (Megamarket): ``{"error": ..., "code": 7, "ip": ...}``; Avito's firewall:
+    ``{"too-many-requests": {"link": "ru.avito://1/firewall/captcha/show"}}``.
+    """
     if size > SMALL_JSON_BYTES or _first_byte(head) != b"{":
-        return False
+        return None
     try:
         parsed = json.loads(head.decode("utf-8", errors="replace").lstrip("\ufeff"))
     except (ValueError, RecursionError):
-        return False
-    return isinstance(parsed, dict) and str(parsed.get("code")) == "7" and "ip" in parsed
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    if str(parsed.get("code")) == "7" and "ip" in parsed:
+        return "megamarket_code7", 'JSON body with "code": 7 and "ip" (ServicePipe IP block)'
+    limit = parsed.get("too-many-requests")
+    link = limit.get("link") if isinstance(limit, dict) else None
+    if isinstance(link, str) and "/firewall/captcha/" in link:
+        return "avito_firewall", f'JSON "too-many-requests" envelope linking {link[:200]!r}'
+    return None
+
+
+def _decode(head: bytes, content_type: str) -> str:
+    """The head as text: the Content-Type charset when it names one Python knows, else UTF-8."""
+    charset = ""
+    for part in content_type.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "charset":
+            charset = value.strip().strip('"\'')
+    try:
+        return head.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        return head.decode("utf-8", errors="replace")

@@ -17,15 +17,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
 from marketplace_spiders.items import FetchRecord, ListingContent, ListingObservation, SearchHit, SellerObservation
+from marketplace_spiders.run_failures import fail_run, failed_reasons
 from marketplace_spiders.storage.database import Database, staging_root_for
-from marketplace_spiders.storage.staging import RunStager
-from marketplace_spiders.validation import HealthThresholds, assess_run, validate_item
+from marketplace_spiders.storage.ingest_process import EXIT_DUPLICATE
+from marketplace_spiders.storage.staging import RunStager, StagingWriteError
+from marketplace_spiders.validation import HealthThresholds, assess_run, merged_expectations, validate_item
 
 log = logging.getLogger(__name__)
 
 ITEM_TYPES = (ListingObservation, ListingContent, SellerObservation, SearchHit, FetchRecord)
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def new_run_id(marketplace: str, started_at: datetime) -> str:
@@ -45,6 +53,12 @@ class StagingPipeline:
         self.run_id: str | None = None
         self.counts = {"fetch_ok": 0, "fetch_blocked": 0, "fetch_failed": 0, "rows": 0, "invalid": 0}
         self.items_per_term: dict[str, int] = {}
+        self.not_stored = 0
+        """Items received after a staging write failed (the crawl is stopped at the first failure)."""
+        # counters the spider's declared expectations are judged on (validation.EXPECTATION_KEYS)
+        self.expectation_counts = {"listed_count": 0, "priced_listed_count": 0, "seller_listed_count": 0,
+                                   "search_page_count": 0, "search_pages_with_hits": 0}
+        self.expectations: dict[str, Any] = {}
         self.thresholds = HealthThresholds.from_settings(settings)
 
     @classmethod
@@ -57,6 +71,9 @@ class StagingPipeline:
 
     def open_spider(self) -> None:
         spider = self.spider
+        # Checked before anything is fetched: a misspelt expectation fails the crawl at once.
+        self.expectations = merged_expectations(getattr(spider, "expectations", {}),
+                                                self.crawler.settings.get("RUN_EXPECTATIONS"))
         self.run_id = new_run_id(spider.name, spider.run_started_at)
         spider.run_id = self.run_id
         self.stager = RunStager(staging_root_for(self.database.path), self.run_id, self.batch_size)
@@ -72,10 +89,17 @@ class StagingPipeline:
             self.counts[key] += 1
             if item.page_type == "search" and item.outcome == "ok" and item.term is not None:
                 self.items_per_term.setdefault(item.term, 0)
+            if item.page_type == "search" and item.outcome == "ok":
+                self.expectation_counts["search_page_count"] += 1
+                self.expectation_counts["search_pages_with_hits"] += bool(item.product_ids)
         else:
             self.counts["rows"] += 1
             if isinstance(item, SearchHit):
                 self.items_per_term[item.term] = self.items_per_term.get(item.term, 0) + 1
+            elif isinstance(item, ListingObservation) and item.listing_status == "listed":
+                self.expectation_counts["listed_count"] += 1
+                self.expectation_counts["priced_listed_count"] += item.price is not None
+                self.expectation_counts["seller_listed_count"] += not _blank(item.seller_id)
             elif isinstance(item, SellerObservation) and item.legal_id_rejects:
                 # a number shown as ИНН/ОГРН that failed its check: kept as raw text, never as an identifier
                 self.crawler.stats.inc_value("identifiers/rejected")
@@ -90,8 +114,31 @@ class StagingPipeline:
                 self.crawler.stats.inc_value(f"items/invalid/{problem.split(':', 1)[0]}")
             log.warning("invalid %s %s: %s", type(item).__name__, getattr(item, "product_id", ""), "; ".join(problems))
         assert self.stager is not None
-        self.stager.add_item(item)
+        try:
+            self.stager.add_item(item)
+        except StagingWriteError as exc:
+            self.not_stored += 1
+            self._write_failed(stop_crawl=True)
+            raise DropItem(f"not stored: {exc}") from exc
+        if self.stager.failure is not None:  # the item is stored (journaled), but staging cannot go on
+            self._write_failed(stop_crawl=True)
         return item
+
+    def _write_failed(self, stop_crawl: bool) -> None:
+        """A staging write failed (a full disk…): the run is failed with the real reason and, at the first
+        failure, the crawl is stopped; nothing more is fetched that could not be kept."""
+        assert self.stager is not None
+        stats = self.crawler.stats
+        self.crawler.stats.set_value("run/items_not_stored", self.not_stored)
+        if stats.get_value("run/write_failed"):
+            return
+        stats.set_value("run/write_failed", self.stager.failure)
+        fail_run(stats, f"staging write failed ({self.stager.failure})" + ("; the crawl was stopped" if stop_crawl
+                                                                           else ""))
+        log.error("run %s: staging write failed in %s: %s%s", self.run_id, self.stager.run_dir, self.stager.failure,
+                  "; stopping the crawl" if stop_crawl else "")
+        if stop_crawl and self.crawler.engine is not None:
+            self._closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason="staging_write_failed"))
 
     def run_row(self) -> dict:
         spider = self.spider
@@ -109,6 +156,7 @@ class StagingPipeline:
             "error_count": self.counts["fetch_failed"],
             "blocked_count": self.counts["fetch_blocked"],
             "replay": self.replay,
+            "recording_id": getattr(spider, "recording_id", None),
         }
 
     def assess(self) -> tuple[str, list[str]]:
@@ -125,9 +173,12 @@ class StagingPipeline:
             "items_per_term": self.items_per_term,
             # Every term answering 200 OK with nothing is layout drift, not a market where all vanished at once.
             "empty_search_terms": searched if searched and not any(self.items_per_term.values()) else [],
+            **self.expectation_counts,
         }
-        health = assess_run(run_stats, getattr(self.spider, "run_history", []),
-                            getattr(self.spider, "expectations", {}), self.thresholds)
+        for key, value in self.expectation_counts.items():
+            stats.set_value(f"run/{key}", value)
+        health = assess_run(run_stats, getattr(self.spider, "run_history", []), self.expectations,
+                            self.thresholds)
         status, reasons = health.status, list(health.reasons)
         if missing:
             status = "failed"
@@ -135,14 +186,40 @@ class StagingPipeline:
         if self.counts["fetch_ok"] == 0:
             status = "failed"
             reasons.insert(0, "no successful response")
+        forced = failed_reasons(stats)  # a bad recording, every host unreachable (marketplace_spiders.run_failures)
+        if forced:
+            status = "failed"
+            reasons[0:0] = [reason for reason in forced if reason not in reasons]
         return status, reasons
 
     def close_spider(self) -> None:
         assert self.stager is not None
+        stats = self.crawler.stats
+        try:
+            self.stager.flush()
+        except StagingWriteError:
+            self._write_failed(stop_crawl=False)  # every row is in its journal; the ingest turns them into Parquet
+        if self.not_stored:
+            fail_run(stats, f"{self.not_stored} item(s) not stored (the one being written when the write failed "
+                            "and those received after it)")
         row = self.run_row()
-        self.stager.finish(row)
-        self.crawler.stats.set_value("run/status", row["status"])
-        self.crawler.stats.set_value("run/id", row["run_id"])
+        # the status and its reasons reach the stats first: they decide the exit code even if run.json cannot
+        # be written
+        stats.set_value("run/status", row["status"])
+        stats.set_value("run/status_reasons", row["status_reasons"])
+        stats.set_value("run/id", row["run_id"])
+        try:
+            self.stager.finish(row)
+        except OSError as exc:
+            reason = f"run.json not written ({type(exc).__name__}: {exc})"
+            fail_run(stats, reason)
+            stats.set_value("run/status", "failed")
+            stats.set_value("run/status_reasons", "; ".join(failed_reasons(stats)))
+            stats.set_value("run/ingested", False)
+            self.stager.release()
+            log.error("run %s failed: %s; %s; its staged rows stay in %s and `scrapy ingest` recovers them once "
+                      "there is space", row["run_id"], row["status_reasons"], reason, self.stager.run_dir)
+            return
         code = subprocess.run(
             [sys.executable, "-m", "marketplace_spiders.storage.ingest_process", "--db", str(self.database.path),
              "--run-dir", str(self.stager.run_dir), "--lock-timeout", str(self.database.lock_timeout)]
@@ -152,6 +229,11 @@ class StagingPipeline:
         ).returncode
         if code == 0:
             self.crawler.stats.set_value("run/ingested", True)
+        elif code == EXIT_DUPLICATE:
+            log.warning("run %s replays a recording already ingested (%s): not ingested again, nothing doubled",
+                        self.run_id, row["recording_id"])
+            self.crawler.stats.set_value("run/ingested", False)
+            self.crawler.stats.set_value("run/duplicate_recording", row["recording_id"])
         else:
             log.warning("run %s staged at %s, not ingested (ingest exit code %d); `scrapy ingest` or the next "
                         "run loads it", self.run_id, self.stager.run_dir, code)

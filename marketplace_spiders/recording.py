@@ -11,7 +11,11 @@ On-disk format of a recording (one folder per run):
 
 A request is matched by method, canonical URL (query arguments sorted) and request body. A
 request missing from the recording fails loudly (``ReplayMiss``): it is logged as an error,
-counted in ``replay/missing`` and makes the run ``failed``.
+counted in ``replay/missing`` and makes the run ``failed``. A recording is read as untrusted input
+(``recording_files``): files outside the folder, FIFOs, devices, oversized bodies, malformed or
+duplicate lines make the run ``failed`` with the file and line named (``BadRecording``). An entry
+may carry ``"attempt": n`` (n >= 1): the writer's number for a re-fetch of the same request; the
+replay serves the last attempt.
 """
 
 from __future__ import annotations
@@ -31,12 +35,22 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from w3lib.url import canonicalize_url
 
+from marketplace_spiders.recording_files import (
+    BadRecording,
+    ReplayError,
+    check_file,
+    index_lines,
+    read_file,
+    read_meta,
+)
+from marketplace_spiders.run_failures import fail_run
+
 log = logging.getLogger(__name__)
 
 DROP_HEADERS = {b"content-encoding", b"content-length", b"transfer-encoding", b"set-cookie"}
 
 
-class ReplayMiss(Exception):
+class ReplayMiss(ReplayError):
     """The replayed crawl asked for a request that is not in the recording."""
 
 
@@ -52,6 +66,15 @@ def parse_time(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def recording_meta(folder: str | Path) -> dict:
+    """The recording's ``meta.json`` for a spider's start time and terms; {} when it is missing or bad (the
+    replay middleware then fails the run, naming the problem)."""
+    try:
+        return read_meta(Path(folder).resolve())
+    except (BadRecording, OSError):
+        return {}
+
+
 @dataclass
 class RecordedResponse:
     method: str
@@ -64,25 +87,33 @@ class RecordedResponse:
 
 
 class Recording:
-    """A recording folder loaded for replay."""
+    """A recording folder loaded for replay, checked as untrusted input (``recording_files``): a problem
+    anywhere raises ``BadRecording`` naming the file and line. ``max_body_bytes`` (0 = no limit) caps each
+    body, as ``DOWNLOAD_MAXSIZE`` caps a live download."""
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, max_body_bytes: int = 0):
         self.folder = Path(folder)
-        index = self.folder / "responses.jsonl"
-        if not index.exists():
-            raise FileNotFoundError(f"{index} not found: not a recording folder")
-        meta_file = self.folder / "meta.json"
-        self.meta = json.loads(meta_file.read_text("utf-8")) if meta_file.exists() else {}
+        self.root = self.folder.resolve()
+        self.max_body_bytes = max_body_bytes
+        if not (self.root / "responses.jsonl").exists():
+            raise BadRecording(f"{self.folder / 'responses.jsonl'} not found: not a recording folder")
+        self.meta = read_meta(self.root)
+        self.index = self.root / "responses.jsonl"
         self._entries: dict[str, dict] = {}
-        for number, line in enumerate(index.read_text("utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-                key = request_key(entry.get("method", "GET"), entry["url"], entry.get("request_body"))
-            except (ValueError, KeyError) as exc:
-                raise ValueError(f"{index}:{number}: bad recording line: {exc}") from exc
-            self._entries[key] = entry
+        lines: dict[str, int] = {}
+        for number, entry in index_lines(self.root):
+            at = f"{self.index}:{number}"
+            key = request_key(entry.get("method", "GET"), entry["url"], entry.get("request_body"))
+            check_file(self.root, entry["body_file"], max_body_bytes, at)
+            if key in self._entries:
+                previous = self._entries[key].get("attempt", 0)
+                if entry.get("attempt", 0) != previous + 1:
+                    raise BadRecording(
+                        f"{at}: duplicate of line {lines[key]}: the same request ({entry.get('method', 'GET')} "
+                        f"{entry['url']}) is recorded twice; a re-fetch must carry \"attempt\": {previous + 1}"
+                    )
+            self._entries[key] = {**entry, "_line": number}
+            lines[key] = number
 
     @property
     def recorded_at(self) -> datetime | None:
@@ -92,18 +123,21 @@ class Recording:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def lookup(self, request: Request) -> RecordedResponse:
+    def lookup(self, request: Request, max_body_bytes: int | None = None) -> RecordedResponse:
         key = request_key(request.method, request.url, request.body)
         entry = self._entries.get(key)
         if entry is None:
             raise ReplayMiss(f"not in recording {self.folder}: {request.method} {request.url}")
-        body = (self.folder / entry["body_file"]).read_bytes()
+        limit = self.max_body_bytes if max_body_bytes is None else max_body_bytes
+        body = read_file(self.root, entry["body_file"], limit, f"{self.index}:{entry['_line']}")
         recorded = entry.get("recorded_at")
+        headers = {name: [values] if isinstance(values, str) else values
+                   for name, values in entry.get("headers", {}).items()}
         return RecordedResponse(
             method=entry.get("method", "GET"),
             url=entry["url"],
-            status=int(entry.get("status", 200)),
-            headers=entry.get("headers", {}),
+            status=entry.get("status", 200),
+            headers=headers,
             body=body,
             recorded_at=parse_time(recorded) if recorded else self.recorded_at,
             kind=entry.get("kind", "http"),
@@ -120,7 +154,22 @@ class RecordingWriter:
         if not meta_file.exists():
             meta_file.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
         self._lock = threading.Lock()
+        self._attempts = self._recorded_attempts(self.folder / "responses.jsonl")
         self._index = open(self.folder / "responses.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+
+    @staticmethod
+    def _recorded_attempts(index: Path) -> dict[str, int]:
+        """The last ``attempt`` already written for each request, when appending to an existing recording."""
+        attempts: dict[str, int] = {}
+        if index.is_file():
+            for line in index.read_text("utf-8", errors="replace").splitlines():
+                try:
+                    entry = json.loads(line)
+                    key = request_key(entry.get("method", "GET"), entry["url"], entry.get("request_body"))
+                    attempts[key] = int(entry.get("attempt", 0))
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    continue
+        return attempts
 
     def save(self, request: Request, response: Response, recorded_at: datetime, kind: str) -> None:
         digest = hashlib.sha256(response.body).hexdigest()
@@ -146,8 +195,15 @@ class RecordingWriter:
         }
         if request.method != "GET" and request.body:
             entry["request_body"] = request.body.decode("utf-8", "replace")
-        line = json.dumps(entry, ensure_ascii=False)
+        key = request_key(request.method, request.url, entry.get("request_body"))
         with self._lock:
+            # A re-fetch of the same request (a retry after a block page, a deliberate second visit) is numbered,
+            # so the replay knows the recording answers it on purpose and serves the last answer.
+            attempt = self._attempts[key] + 1 if key in self._attempts else 0
+            self._attempts[key] = attempt
+            if attempt:
+                entry["attempt"] = attempt
+            line = json.dumps(entry, ensure_ascii=False)
             self._index.write(line + "\n")
             self._index.flush()
             os.fsync(self._index.fileno())
@@ -161,7 +217,12 @@ class RecordReplayMiddleware:
     records live responses when ``RECORD_DIR`` is set, and serves responses from ``REPLAY_DIR``.
 
     Settings: ``REPLAY_DIR`` (a recording folder), ``REPLAY_OBSERVED_AT`` (ISO time that replaces
-    the recorded times, so a series of recordings replays as a timeline), ``RECORD_DIR``.
+    the recorded times, so a series of recordings replays as a timeline), ``RECORD_DIR``; a replayed body
+    is limited by ``DOWNLOAD_MAXSIZE`` (or the request's ``download_maxsize``) like a downloaded one.
+
+    A bad recording (``BadRecording``: unsafe path, malformed line, duplicate entry, oversized body) never
+    stops the crawler with a traceback: every request then fails with the problem (one failed ``fetches``
+    row each, nothing read), and the run is ``failed`` with the problem, file and line as its reason.
     """
 
     def __init__(self, crawler: Crawler):
@@ -170,8 +231,14 @@ class RecordReplayMiddleware:
         self.replay: Recording | None = None
         self.replay_time: datetime | None = None
         self.writer: RecordingWriter | None = None
+        self.bad_recording: BadRecording | None = None
+        self.max_body_bytes = settings.getint("DOWNLOAD_MAXSIZE", 0)
         if settings.get("REPLAY_DIR"):
-            self.replay = Recording(settings["REPLAY_DIR"])
+            try:
+                self.replay = Recording(settings["REPLAY_DIR"], self.max_body_bytes)
+            except BadRecording as exc:
+                self.bad_recording = exc
+                log.error("bad recording, nothing will be replayed: %s", exc)
             if settings.get("REPLAY_OBSERVED_AT"):
                 self.replay_time = parse_time(settings["REPLAY_OBSERVED_AT"])
         elif settings.get("RECORD_DIR"):
@@ -202,13 +269,19 @@ class RecordReplayMiddleware:
             self.writer.close()
 
     def process_request(self, request: Request) -> Response | None:
+        if self.bad_recording is not None:
+            self._fail_bad(self.bad_recording)
+            raise BadRecording(f"bad recording: {self.bad_recording}")
         if self.replay is None:
             return None
         try:
-            recorded = self.replay.lookup(request)
+            recorded = self.replay.lookup(request, request.meta.get("download_maxsize", self.max_body_bytes))
         except ReplayMiss:
             self.stats.inc_value("replay/missing")
             raise
+        except BadRecording as exc:
+            self._fail_bad(exc)
+            raise BadRecording(f"bad recording: {exc}") from None
         self.stats.inc_value("replay/served")
         request.meta["fetched_at"] = self.replay_time or recorded.recorded_at or datetime.now(UTC)
         request.meta["replayed"] = True
@@ -216,6 +289,10 @@ class RecordReplayMiddleware:
         cls = responsetypes.from_args(headers=headers, url=request.url, body=recorded.body)
         return cls(url=request.url, status=recorded.status, headers=headers, body=recorded.body,
                    request=request)
+
+    def _fail_bad(self, problem: BadRecording) -> None:
+        self.stats.inc_value("replay/bad_recording")
+        fail_run(self.stats, f"bad recording: {problem}")
 
     def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get("replayed"):

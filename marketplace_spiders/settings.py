@@ -7,10 +7,12 @@ Project-specific settings (all overridable with ``-s NAME=value``):
 - DUCKDB_INGEST_MEMORY_LIMIT: DuckDB memory_limit of an ingest, e.g. "1GB" (default "": DuckDB's default).
 - DUCKDB_REFRESH_MEMORY_LIMIT: DuckDB memory_limit of the analysis refresh after an ingest (default "300MB").
 - STAGING_BATCH_SIZE: rows per staged Parquet file (default 5000).
-- WATCHLIST_PATH: TOML watchlist (default: the packaged marketplace_spiders/data/watchlist.toml).
+- WATCHLIST_PATH: TOML watchlist (env MONITOR_WATCHLIST, default: the packaged
+  marketplace_spiders/data/watchlist.toml); the report reads the same one.
 - RECORD_DIR: save every response of a live crawl into this recording folder.
 - REPLAY_DIR: serve responses from this recording folder instead of the network (offline).
 - REPLAY_OBSERVED_AT: ISO time to stamp on replayed observations (default: the recording's time).
+- HOST_MAX_CONSECUTIVE_FAILURES: connection failures in a row before a host is cut off (default 3, 0 = off).
 - WB_*: Wildberries spider settings, documented in marketplace_spiders/spiders/wildberries.py.
 """
 
@@ -36,7 +38,7 @@ DUCKDB_INGEST_MEMORY_LIMIT = ""
 # 14.6 s / 420 MB with 300MB.
 DUCKDB_REFRESH_MEMORY_LIMIT = "300MB"
 STAGING_BATCH_SIZE = 5_000
-WATCHLIST_PATH = None
+WATCHLIST_PATH = os.environ.get("MONITOR_WATCHLIST") or None  # = watchlist.default_path()
 RECORD_DIR = None
 REPLAY_DIR = None
 REPLAY_OBSERVED_AT = None
@@ -74,7 +76,12 @@ DOWNLOADER_MIDDLEWARES = {
     # block pages as evidence) before block detection decides whether the response may reach a callback.
     "marketplace_spiders.block_middleware.BlockDetectionMiddleware": 55,
     "marketplace_spiders.recording.RecordReplayMiddleware": 60,
+    # Above RetryMiddleware (550) and HttpProxyMiddleware (750): it sees every failed attempt, retries included.
+    "marketplace_spiders.host_breaker.HostBreakerMiddleware": 800,
 }
+# marketplace_spiders.host_breaker: after this many consecutive connection failures (DNS, refused, timeout)
+# a host is not asked again in the run; when every host asked is unreachable the run fails at once. 0 = off.
+HOST_MAX_CONSECUTIVE_FAILURES = 3
 # Run health (marketplace_spiders.validation.HealthThresholds): any blocked response makes a run
 # `degraded`, because the listings it should have checked are then unknown, not unchanged.
 RUN_MAX_BLOCKED_SHARE = 0.0

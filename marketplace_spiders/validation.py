@@ -5,13 +5,17 @@ range). Every problem reads ``"<field>: <what is wrong>"`` so it can be counted 
 
 ``assess_run`` turns a run's counters, the same counters of earlier runs and the run's expectations into
 ``RunHealth(status, reasons)``: ``failed`` when the run produced nothing usable or fell outside its
-expected range, ``degraded`` when it produced data but something looks off, ``ok`` otherwise. Thresholds
+expected range, ``degraded`` when it produced data but something looks off, ``ok`` otherwise. The
+expectations are what each spider declares in its ``expectations`` attribute (``EXPECTATION_KEYS``: item
+count range, least shares of listed observations with a price or a seller, of search pages with hits),
+with the ``RUN_EXPECTATIONS`` setting laid over them (``merged_expectations``). Thresholds
 live in ``HealthThresholds``; each field can be overridden by a Scrapy setting named ``RUN_`` + the field
 name in upper case (``-s RUN_MIN_VALID_SHARE=0.8``).
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 import types
 import typing
@@ -199,8 +203,15 @@ def assess_run(
       ``empty_search_terms`` terms whose search page answered 200 OK with zero products.
     ``history``: earlier runs' stats of the same marketplace, oldest first; runs with ``status`` "failed"
       are left out of the per-term median.
-    ``expectations``: the marketplace's own assertions, ``min_items`` / ``max_items`` (both optional).
+      Expectation counters: ``listed_count`` listing observations with status listed, ``priced_listed_count``
+      of those with a price, ``seller_listed_count`` of those with a seller id, ``search_page_count`` search
+      pages answered OK, ``search_pages_with_hits`` of those with at least one product.
+    ``expectations``: the marketplace's own assertions (``EXPECTATION_KEYS``, each optional; an unknown key
+      raises ValueError so a misspelt expectation cannot silently never fire).
     """
+    unknown = sorted(set(expectations) - set(EXPECTATION_KEYS))
+    if unknown:
+        raise ValueError(f"unknown expectation(s) {unknown}; known: {sorted(EXPECTATION_KEYS)}")
     limits = thresholds or HealthThresholds()
     failed: list[str] = []
     degraded: list[str] = []
@@ -216,9 +227,10 @@ def assess_run(
                 f"valid share {valid_share:.0%} < {limits.min_valid_share:.0%} (RUN_MIN_VALID_SHARE)"
             )
     if "min_items" in expectations and 0 < items < expectations["min_items"]:
-        failed.append(f"item count {items} < expected minimum {expectations['min_items']}")
+        failed.append(f"item count {items} < expected minimum {expectations['min_items']} (min_items)")
     if "max_items" in expectations and items > expectations["max_items"]:
-        failed.append(f"item count {items} > expected maximum {expectations['max_items']}")
+        failed.append(f"item count {items} > expected maximum {expectations['max_items']} (max_items)")
+    degraded_shares = _share_problems(stats, expectations)
 
     if requests:
         blocked_share = _count(stats, "blocked_count") / requests
@@ -231,10 +243,57 @@ def assess_run(
     for term in stats.get("empty_search_terms") or ():
         degraded.append(f"term {term!r}: search answered 200 OK with zero products, possible layout drift")
     degraded += _term_drops(stats.get("items_per_term") or {}, history or [], limits)
+    degraded += degraded_shares
 
     if failed:
         return RunHealth("failed", failed + degraded)
     return RunHealth("degraded" if degraded else "ok", degraded)
+
+
+EXPECTATION_KEYS: dict[str, str] = {
+    "min_items": "fewest rows (all item types) a run may produce; fewer and the run failed",
+    "max_items": "most rows a run may produce (a paginator gone round in circles); more and the run failed",
+    "min_priced_share": "least share of listed observations with a price; below and the run is degraded",
+    "min_search_hit_share": "least share of search pages answered OK that list at least one product; below "
+                            "and the run is degraded",
+    "min_seller_share": "least share of listed observations with a seller id; below and the run is degraded",
+}
+"""What a marketplace may declare in its spider's ``expectations`` (or ``RUN_EXPECTATIONS``)."""
+
+# expectation -> (numerator counter, denominator counter, what the share is of)
+SHARE_EXPECTATIONS: dict[str, tuple[str, str, str]] = {
+    "min_priced_share": ("priced_listed_count", "listed_count", "listed observations with a price"),
+    "min_search_hit_share": ("search_pages_with_hits", "search_page_count", "search pages with hits"),
+    "min_seller_share": ("seller_listed_count", "listed_count", "listed observations with a seller"),
+}
+
+
+def _share_problems(stats: Mapping[str, Any], expectations: Mapping[str, Any]) -> list[str]:
+    """Declared minimum shares the run fell below (a share with a zero denominator is not judged)."""
+    problems = []
+    for key, (part, whole, what) in SHARE_EXPECTATIONS.items():
+        if key not in expectations or not _count(stats, whole):
+            continue
+        share = _count(stats, part) / _count(stats, whole)
+        minimum = float(expectations[key])
+        if share < minimum:
+            problems.append(f"{what}: {share:.0%} ({_count(stats, part)} of {_count(stats, whole)}) < "
+                            f"expected minimum {minimum:.0%} ({key})")
+    return problems
+
+
+def merged_expectations(declared: Mapping[str, Any], override: Any) -> dict[str, Any]:
+    """The spider's declared expectations with the ``RUN_EXPECTATIONS`` setting (a mapping or a JSON object
+    string) laid over them; unknown keys raise ValueError."""
+    if isinstance(override, str):
+        override = json.loads(override) if override.strip() else {}
+    if override is not None and not isinstance(override, Mapping):
+        raise ValueError(f"RUN_EXPECTATIONS must be a JSON object, got {override!r}")
+    merged = {**declared, **(override or {})}
+    unknown = sorted(set(merged) - set(EXPECTATION_KEYS))
+    if unknown:
+        raise ValueError(f"unknown expectation(s) {unknown}; known: {sorted(EXPECTATION_KEYS)}")
+    return merged
 
 
 def _term_drops(

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
+from hostile_text import BLOCK_MARKERS, inject_html, inject_json, inject_json_body, replace_html_text
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sample_files import REAL_SAMPLES, real_sample
 from scrapy.http import Headers
 
 from marketplace_spiders.blocks import KINDS, RETRYABLE_KINDS, Block, detect_block
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # -- real block captures -------------------------------------------------------------------------------
 # (sample, status it arrived with, url, expected type, kind)
@@ -42,6 +47,14 @@ REAL_BLOCKS = [
         "https://www.dns-shop.ru/search/?q=x", "html", "qrator",
         id="dns_shop_403_guru_meditation",
     ),
+    pytest.param(
+        "avito/SystemsFailure_parsers_testdata/BLOCKED_avito_dostup_ogranichen_problema_s_IP_captcha_variant.html",
+        403, "https://www.avito.ru/krasnodar?q=x", "html", "avito_firewall", id="avito_firewall_captcha_variant",
+    ),
+    pytest.param(
+        "avito/SystemsFailure_parsers_testdata/BLOCKED_avito_dostup_ogranichen_problema_s_IP_wait_variant.html",
+        429, "https://www.avito.ru/krasnodar?q=x", "html", "avito_firewall", id="avito_firewall_wait_variant",
+    ),
 ]
 
 
@@ -60,7 +73,7 @@ def test_real_block_capture_is_recognised(sample: str, status: int, url: str, ex
 
 
 def test_every_blocked_capture_has_a_row():
-    captured = {p.relative_to(REAL_SAMPLES).as_posix() for p in REAL_SAMPLES.glob("*/BLOCKED_*")}
+    captured = {p.relative_to(REAL_SAMPLES).as_posix() for p in REAL_SAMPLES.rglob("BLOCKED_*")}
     assert captured, f"no BLOCKED_* samples under {REAL_SAMPLES}"
     assert captured == {row.values[0] for row in REAL_BLOCKS}
 
@@ -202,7 +215,7 @@ def test_wbaas_ids_without_script_path_still_match():
     block = detect_block("wildberries", 200, {}, body, "https://www.wildberries.ru/", "html")
 
     assert block == Block("wildberries", "wbaas_challenge",
-                          "body contains 'data-site-key' and 'data-req-uuid'", False)
+                          "elements carry 'data-site-key' and 'data-req-uuid' attributes", False)
 
 
 def test_markers_past_the_head_window_are_not_searched():
@@ -262,3 +275,149 @@ def test_a_json_document_without_markers_served_200_is_not_a_block(document, ind
     headers = {"Content-Type": "application/json"}
 
     assert detect_block("wildberries", 200, headers, body, SEARCH_WB, "json") is None
+
+
+# -- seller-written text never changes the verdict ------------------------------------------------------
+# Healthy real samples of the three monitored marketplaces: (sample, url, expected body).
+SELLER_TEXT_SAMPLES = [
+    ("wildberries/ru-marketplace-mcp_fixtures/card_v4_live.json", "https://card.wb.ru/cards/v4/detail?nm=1", "json"),
+    ("wildberries/ru-marketplace-mcp_fixtures/search_v9_live.json", SEARCH_WB, "json"),
+    ("wildberries/basket_card_json__compact__RuslanTelnov_179790764.json",
+     "https://basket-12.wbbasket.ru/vol1797/part179790/179790764/info/ru/card.json", "json"),
+    ("ozon/krein15_fixtures/ozon_product.json", COMPOSER, "json"),
+    ("ozon/ru-marketplace-mcp_fixtures/search_composer_live.json", COMPOSER, "json"),
+    ("ozon/ozon_product_page_1998926903_2025-12__botass740.html", "https://www.ozon.ru/product/1998926903/", "html"),
+    ("ozon/ozon_search_page_kartina_2025-12__botass740.html", "https://www.ozon.ru/search/?text=x", "html"),
+    ("yandex_market/yandex_market_product_page_2025-05__roman-shvetsov.html",
+     "https://market.yandex.ru/product--x/1", "html"),
+    ("yandex_market/ru-marketplace-mcp_fixtures/card_washer.html", "https://market.yandex.ru/product--x/1", "html"),
+    ("yandex_market/ru-marketplace-mcp_fixtures/search_washer.html", YM_SEARCH, "html"),
+]
+SELLER_TEXT_IDS = [sample.rsplit("/", 1)[-1].split(".")[0] for sample, _, _ in SELLER_TEXT_SAMPLES]
+
+
+def _statuses(expected: str) -> tuple[int, ...]:
+    return (200, 404) if expected == "json" else (200, 404, 410)
+
+
+@pytest.mark.parametrize("marker", BLOCK_MARKERS)
+@pytest.mark.parametrize(("sample", "url", "expected"), SELLER_TEXT_SAMPLES, ids=SELLER_TEXT_IDS)
+def test_block_marker_in_every_seller_text_field_is_not_a_block(sample, url, expected, marker):
+    """The marker appended to every string of the JSON (nested widgetStates included), or to every text node,
+    free-text attribute and inline state blob of the HTML page, within the 64 KB head."""
+    raw = real_sample(sample).read_bytes()
+    marketplace = sample.split("/")[0]
+    if expected == "json":
+        body = inject_json_body(raw, lambda value: value + " " + marker)
+    else:
+        body = inject_html(raw.decode("utf-8"), " " + marker).encode()
+    content_type = "application/json" if expected == "json" else "text/html; charset=utf-8"
+
+    for status in _statuses(expected):
+        assert detect_block(marketplace, status, {"Content-Type": content_type}, body, url, expected) is None
+
+
+@pytest.mark.parametrize("marker", BLOCK_MARKERS)
+@pytest.mark.parametrize(("sample", "url", "expected"), SELLER_TEXT_SAMPLES, ids=SELLER_TEXT_IDS)
+def test_title_that_is_exactly_a_block_marker_is_not_a_block(sample, url, expected, marker):
+    """The product's own name replaced by the marker everywhere it is written (titles, JSON, <h1>, <title>)."""
+    raw = real_sample(sample).read_bytes()
+    marketplace = sample.split("/")[0]
+    if expected == "json":
+        body = inject_json_body(raw, lambda value: marker if len(value) > 12 and " " in value else value)
+    else:
+        from parsel import Selector
+
+        text = raw.decode("utf-8")
+        name = " ".join(" ".join(Selector(text=text).css("h1 ::text").getall()).split())
+        body = (replace_html_text(text, name, marker) if name else inject_html(text, marker)).encode()
+
+    assert body != raw
+    assert detect_block(marketplace, 200, {}, body, url, expected) is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    document=st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=6),
+    marker=st.sampled_from(BLOCK_MARKERS),
+    indent=st.sampled_from([None, 1]),
+)
+def test_any_json_document_with_markers_in_its_strings_served_200_is_not_a_block(document, marker, indent):
+    body = json.dumps(inject_json(document, lambda value: value + marker), ensure_ascii=False, indent=indent).encode()
+    assume(not (str(document.get("code")) == "7" and "ip" in document) and "too-many-requests" not in document)
+
+    for expected in ("json", "html"):
+        assert detect_block("wildberries", 200, {"Content-Type": "application/json"}, body, SEARCH_WB, expected) is None
+
+
+def test_json_body_with_marker_is_not_a_block_even_when_it_does_not_parse():
+    """A truncated JSON body is malformed data (the page object says so loudly), not a challenge page."""
+    body = b'{"products": [{"id": 1, "name": "Guru meditation SmartCaptcha /showcaptcha fab_chlg_ abt-challenge'
+
+    assert detect_block("wildberries", 200, {}, body, SEARCH_WB, "json") is None
+
+
+@pytest.mark.parametrize(("body", "kind"), [
+    pytest.param(b'<html><head><title>403</title></head><body>Guru meditation: abc</body></html>', "qrator",
+                 id="qrator_wording"),
+    pytest.param("<html><body><p>Инцидент: fab_chlg_2025</p></body></html>".encode(), "ozon_access_restricted",
+                 id="ozon_incident_id"),
+])
+def test_block_wording_in_text_counts_only_with_a_block_status(body: bytes, kind: str):
+    url = "https://www.ozon.ru/product/1/"
+
+    blocked = detect_block("ozon", 403, {}, body, url, "html")
+
+    assert blocked is not None and blocked.kind == kind
+    assert detect_block("ozon", 200, {}, body, url, "html") is None
+
+
+def test_block_title_on_a_page_the_size_of_a_real_page_is_not_a_block():
+    body = "<html><head><title>Доступ ограничен</title></head><body>".encode() + b"<p>x</p>" * 20_000
+
+    assert detect_block("ozon", 200, {}, body, "https://www.ozon.ru/product/1/", "html") is None
+
+
+def test_product_link_slug_with_marker_words_is_not_a_block():
+    body = (b'<html><a href="/product--smartcaptcha-showcaptcha/1">x</a>'
+            b'<a href="/showcaptcha/abt-challenge/__qrator/">y</a><img src="/__qrator/x.png"></html>')
+
+    assert detect_block("yandex_market", 200, {}, body, YM_SEARCH, "html") is None
+
+
+@pytest.mark.parametrize("sample", [row.values[0] for row in REAL_BLOCKS
+                                    if not row.values[0].startswith("dns_shop/")])
+def test_real_block_page_is_recognised_by_its_markup_whatever_its_status(sample: str):
+    body = real_sample(sample).read_bytes()
+
+    block = detect_block(sample.split("/")[0], 200, {}, body, "https://example.invalid/", "html")
+
+    assert block is not None and block.kind != "forbidden"
+
+
+def test_detail_batch_whose_titles_carry_block_markers_is_read_not_blocked(tmp_path):
+    """The issue's case end to end: every marker in the WB detail batch's names/brands/sellers. The batch is
+    parsed (no blocked fetch), the run is not degraded for it, and run 2's observations carry the names."""
+    from marketplace_spiders import demo
+
+    runs = ROOT / "fixtures" / "wildberries" / "timeline"
+    db = tmp_path / "m.duckdb"
+    demo.replay("wildberries", runs / "run-1", db)
+    run2 = tmp_path / "run-2"
+    shutil.copytree(runs / "run-2", run2)
+    suffix = " " + " ".join(BLOCK_MARKERS)
+    detail = run2 / "bodies" / "detail.json"
+    detail.write_bytes(inject_json_body(detail.read_bytes(), lambda value: value + suffix if " " in value else value))
+
+    demo.replay("wildberries", run2, db)
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        blocked, reasons = con.execute("SELECT blocked_count, coalesce(status_reasons, '') FROM crawl_runs "
+                                       "ORDER BY started_at DESC LIMIT 1").fetchone()
+        outcomes = con.execute("SELECT outcome FROM fetches WHERE page_type = 'detail' "
+                               "AND fetched_at >= '2026-11-08'").fetchall()
+        titles = con.execute("SELECT title FROM listing_observations WHERE observed_at >= '2026-11-08' "
+                             "AND listing_status = 'listed' AND price IS NOT NULL").fetchall()
+    assert blocked == 0 and "blocked" not in reasons
+    assert outcomes == [("ok",)]
+    assert titles and all(title.endswith(suffix) for (title,) in titles)

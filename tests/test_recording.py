@@ -124,3 +124,42 @@ def test_recording_lookup_and_miss(tmp_path):
     assert hit.body == b"{}" and hit.recorded_at.isoformat() == "2026-11-01T06:00:00+00:00"
     with pytest.raises(ReplayMiss):
         rec.lookup(Request("https://card.wb.ru/cards/v4/detail?appType=1&nm=3"))
+
+
+def test_writer_numbers_a_refetch_and_replay_serves_the_last_answer(tmp_path):
+    """A re-fetch of one request (e.g. after a block page) is recorded with "attempt"; across runs appended to
+    the same folder too. The replay accepts the numbered duplicate and serves the last answer."""
+    from datetime import UTC, datetime
+
+    from scrapy.http import TextResponse
+
+    from marketplace_spiders.recording import RecordingWriter
+
+    url = "https://card.wb.ru/cards/v4/detail?nm=1"
+    now = datetime(2026, 11, 1, 6, tzinfo=UTC)
+
+    def answer(body: bytes) -> TextResponse:
+        return TextResponse(url, body=body, headers={"Content-Type": "application/json"}, request=Request(url))
+
+    writer = RecordingWriter(tmp_path, {"marketplace": "wildberries"})
+    writer.save(Request(url), answer(b'{"blocked": true}'), now, "http")
+    writer.save(Request(url), answer(b'{"products": []}'), now, "http")
+    writer.close()
+    writer = RecordingWriter(tmp_path, {"marketplace": "wildberries"})  # a second run appending
+    writer.save(Request(url), answer(b'{"products": [1]}'), now, "http")
+    writer.close()
+    lines = [json.loads(line) for line in (tmp_path / "responses.jsonl").read_text().splitlines()]
+    assert [line.get("attempt", 0) for line in lines] == [0, 1, 2]
+    assert Recording(tmp_path).lookup(Request(url)).body == b'{"products": [1]}'
+
+
+def test_unnumbered_duplicate_names_both_lines(tmp_path):
+    from marketplace_spiders.recording import BadRecording
+
+    (tmp_path / "bodies").mkdir()
+    (tmp_path / "bodies" / "a.json").write_bytes(b"{}")
+    entry = {"method": "GET", "url": "https://x.ru/a?b=1&c=2", "body_file": "bodies/a.json"}
+    twin = dict(entry, url="https://x.ru/a?c=2&b=1")  # the same request: query order does not matter
+    (tmp_path / "responses.jsonl").write_text(f"{json.dumps(entry)}\n\n{json.dumps(twin)}\n")
+    with pytest.raises(BadRecording, match=r"responses.jsonl:3: duplicate of line 1"):
+        Recording(tmp_path)

@@ -130,17 +130,34 @@ def test_kill_9_during_a_crawl_loses_nothing_fetched(tmp_path):
     assert Database(db).ingest_pending(staging_root_for(db)) == []  # exactly once
 
 
-def test_two_crawls_at_once_both_land_exactly_once(tmp_path):
-    db = tmp_path / "m.duckdb"
-    command = [str(Path(sys.executable).with_name("scrapy")), "crawl", "wildberries",
-               "-s", f"REPLAY_DIR={RUNS / 'run-1'}", "-s", f"DUCKDB_PATH={db}", "-s", "LOG_LEVEL=WARNING"]
-    procs = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+def _crawls_at_once(db: Path, *observed_at: str) -> None:
+    """Replays of run 1 started together, one per replay time given ("" = the recording's own time)."""
+    procs = []
+    for at in observed_at:
+        command = [str(Path(sys.executable).with_name("scrapy")), "crawl", "wildberries",
+                   "-s", f"REPLAY_DIR={RUNS / 'run-1'}", "-s", f"DUCKDB_PATH={db}", "-s", "LOG_LEVEL=WARNING"]
+        if at:
+            command += ["-s", f"REPLAY_OBSERVED_AT={at}"]
+        procs.append(subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                      text=True))
     for proc in procs:
         _out, err = proc.communicate(timeout=180)
         assert proc.returncode == 0, err[-2000:]
+
+
+def test_two_crawls_at_once_both_land_exactly_once(tmp_path):
+    db = tmp_path / "m.duckdb"
+    _crawls_at_once(db, "2026-11-01T06:00:00Z", "2026-11-01T07:00:00Z")  # two replays: two distinct runs
     assert query(db, "SELECT count(*), count(DISTINCT run_id) FROM crawl_runs") == [(2, 2)]
     assert query(db, "SELECT count(*) FROM listing_observations GROUP BY run_id") == [(4,), (4,)]
+    assert not list(staging_root_for(db).glob("*"))
+
+
+def test_two_replays_of_one_recording_at_once_land_once(tmp_path):
+    db = tmp_path / "m.duckdb"
+    _crawls_at_once(db, "", "")
+    assert query(db, "SELECT count(*), count(recording_id) FROM crawl_runs") == [(1, 1)]
+    assert query(db, "SELECT count(*) FROM listing_observations") == [(4,)]
     assert not list(staging_root_for(db).glob("*"))
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
+import duckdb
 import pytest
+from sample_files import FIXTURES
 from scrapy.settings import Settings
 
 from marketplace_spiders.items import (
@@ -16,9 +22,20 @@ from marketplace_spiders.items import (
     SearchHit,
     SellerObservation,
 )
-from marketplace_spiders.validation import HealthThresholds, RunHealth, assess_run, validate_item
+from marketplace_spiders.spiders.ozon import OzonSpider
+from marketplace_spiders.spiders.wildberries import WildberriesSpider
+from marketplace_spiders.spiders.yandex_market import YandexMarketSpider
+from marketplace_spiders.validation import (
+    EXPECTATION_KEYS,
+    HealthThresholds,
+    RunHealth,
+    assess_run,
+    merged_expectations,
+    validate_item,
+)
 
 AT = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[1]
 
 LISTING = ListingObservation(
     marketplace="wildberries", product_id="179790764", url="https://www.wildberries.ru/catalog/179790764/detail.aspx",
@@ -134,7 +151,9 @@ def test_unknown_item_type():
 
 # -- assess_run ----------------------------------------------------------------------------------------
 HEALTHY = {"item_count": 100, "invalid_item_count": 0, "request_count": 50, "blocked_count": 0,
-           "error_count": 0, "items_per_term": {"кымгансан": 40, "пхеньян": 60}, "empty_search_terms": []}
+           "error_count": 0, "items_per_term": {"кымгансан": 40, "пхеньян": 60}, "empty_search_terms": [],
+           "listed_count": 40, "priced_listed_count": 38, "seller_listed_count": 40, "search_page_count": 10,
+           "search_pages_with_hits": 9}
 HISTORY = [{"status": "ok", "items_per_term": {"кымгансан": n, "пхеньян": 60}} for n in (38, 40, 44, 41, 39)]
 
 # (changes to HEALTHY, history, expectations, status, words every reason must contain — one entry per reason)
@@ -176,6 +195,29 @@ RUN_ROWS = [
                  id="above_expected_maximum"),
     pytest.param({"item_count": 0, "items_per_term": {}, "blocked_count": 50}, HISTORY, {"min_items": 10},
                  "failed", ["zero items", "blocked share 100%"], id="all_blocked_fails_and_says_why"),
+    # declared expectations, one row each firing and one at the boundary
+    pytest.param({}, HISTORY, {"min_items": 100, "max_items": 100}, "ok", [], id="item_count_at_both_limits"),
+    pytest.param({}, HISTORY, {"min_priced_share": 0.96}, "degraded",
+                 ["listed observations with a price: 95% (38 of 40) < expected minimum 96% (min_priced_share)"],
+                 id="priced_share_below_expected"),
+    pytest.param({}, HISTORY, {"min_priced_share": 0.95}, "ok", [], id="priced_share_exactly_expected"),
+    pytest.param({"search_pages_with_hits": 4}, HISTORY, {"min_search_hit_share": 0.5}, "degraded",
+                 ["search pages with hits: 40% (4 of 10) < expected minimum 50% (min_search_hit_share)"],
+                 id="search_hit_share_below_expected"),
+    pytest.param({"search_pages_with_hits": 5}, HISTORY, {"min_search_hit_share": 0.5}, "ok", [],
+                 id="search_hit_share_exactly_expected"),
+    pytest.param({"seller_listed_count": 10}, HISTORY, {"min_seller_share": 0.9}, "degraded",
+                 ["listed observations with a seller: 25% (10 of 40) < expected minimum 90% (min_seller_share)"],
+                 id="seller_share_below_expected"),
+    pytest.param({"listed_count": 0, "priced_listed_count": 0, "seller_listed_count": 0, "search_page_count": 0,
+                  "search_pages_with_hits": 0}, HISTORY,
+                 {"min_priced_share": 1, "min_seller_share": 1, "min_search_hit_share": 1}, "ok", [],
+                 id="share_with_nothing_to_count_is_not_judged"),
+    pytest.param({"priced_listed_count": 0, "seller_listed_count": 0, "search_pages_with_hits": 0}, HISTORY,
+                 {"min_priced_share": 0.5, "min_seller_share": 0.5, "min_search_hit_share": 0.5, "max_items": 50},
+                 "failed", ["item count 100 > expected maximum 50 (max_items)", "price: 0% (0 of 40)",
+                            "search pages with hits: 0% (0 of 10)", "seller: 0% (0 of 40)"],
+                 id="every_expectation_firing_at_once_each_says_why"),
 ]
 
 
@@ -211,3 +253,98 @@ def test_thresholds_change_the_verdict():
 
     assert assess_run(stats, HISTORY, {}).status == "failed"
     assert assess_run(stats, HISTORY, {}, loose) == RunHealth("ok", [])
+
+
+def test_unknown_expectation_is_an_error_not_silently_ignored():
+    with pytest.raises(ValueError, match="min_price_share"):
+        assess_run(HEALTHY, None, {"min_price_share": 0.9})
+
+
+@pytest.mark.parametrize(("override", "merged"), [
+    pytest.param(None, {"min_items": 5, "min_priced_share": 0.5}, id="no_setting"),
+    pytest.param("", {"min_items": 5, "min_priced_share": 0.5}, id="empty_setting"),
+    pytest.param('{"min_priced_share": 0.99}', {"min_items": 5, "min_priced_share": 0.99}, id="json_string"),
+    pytest.param({"max_items": 7}, {"min_items": 5, "min_priced_share": 0.5, "max_items": 7}, id="mapping"),
+])
+def test_run_expectations_setting_is_laid_over_the_declared_ones(override, merged):
+    assert merged_expectations({"min_items": 5, "min_priced_share": 0.5}, override) == merged
+
+
+@pytest.mark.parametrize("override", ['{"min_prices": 1}', "[1, 2]", {"typo": 1}])
+def test_run_expectations_setting_that_is_not_a_known_object_is_an_error(override):
+    with pytest.raises(ValueError):
+        merged_expectations({}, override)
+
+
+@pytest.mark.parametrize("spider_class", [WildberriesSpider, OzonSpider, YandexMarketSpider],
+                         ids=lambda cls: cls.name)
+def test_every_marketplace_declares_every_expectation(spider_class):
+    assert set(spider_class.expectations) == set(EXPECTATION_KEYS)
+    assert merged_expectations(spider_class.expectations, None) == spider_class.expectations
+
+
+# -- declared expectations in whole replayed runs (real spiders, real DuckDB files) -------------------------
+def _replay(marketplace: str, run: Path, db: Path, *settings: str) -> int:
+    """The exit code of ``scrapy crawl`` replaying ``run`` (a failed run exits non-zero)."""
+    command = [str(Path(sys.executable).with_name("scrapy")), "crawl", marketplace, "-s", f"REPLAY_DIR={run}",
+               "-s", f"DUCKDB_PATH={db}", "-s", "LOG_LEVEL=WARNING"]
+    for setting in settings:
+        command += ["-s", setting]
+    result = subprocess.run(command, cwd=ROOT, text=True, capture_output=True, check=False)
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    return result.returncode
+
+
+def _last_run(db: Path) -> tuple[str, str | None]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT status, status_reasons FROM crawl_runs ORDER BY started_at DESC LIMIT 1").fetchone()
+
+
+@pytest.mark.parametrize(("marketplace", "runs", "tightened", "status", "reason"), [
+    pytest.param("wildberries", ("run-1", "run-2"), {"min_priced_share": 0.9}, "degraded",
+                 "listed observations with a price: 80% (4 of 5) < expected minimum 90% (min_priced_share)",
+                 id="wb_sold_out_card_below_a_tightened_priced_share"),
+    pytest.param("wildberries", ("run-1", "run-2", "run-3"), {"min_search_hit_share": 0.9}, "degraded",
+                 "search pages with hits: 67% (2 of 3) < expected minimum 90% (min_search_hit_share)",
+                 id="wb_term_without_hits_below_a_tightened_search_hit_share"),
+    pytest.param("yandex_market", ("run-1",), {"max_items": 5}, "failed",
+                 "item count 8 > expected maximum 5 (max_items)", id="ym_more_rows_than_a_tightened_maximum"),
+    pytest.param("yandex_market", ("run-1",), {"min_items": 9}, "failed",
+                 "item count 8 < expected minimum 9 (min_items)", id="ym_fewer_rows_than_a_tightened_minimum"),
+])
+def test_replayed_run_outside_a_tightened_expectation_says_so_in_crawl_runs(
+    tmp_path, marketplace, runs, tightened, status, reason
+):
+    db = tmp_path / "m.duckdb"
+    timeline = FIXTURES / marketplace / "timeline"
+    for run in runs[:-1]:
+        _replay(marketplace, timeline / run, db)
+
+    code = _replay(marketplace, timeline / runs[-1], db, f"RUN_EXPECTATIONS={json.dumps(tightened)}")
+
+    got_status, got_reasons = _last_run(db)
+    assert got_status == status
+    assert (code != 0) is (status == "failed")
+    assert reason in (got_reasons or "").split("; ")
+
+
+def test_the_same_replay_with_the_declared_expectations_meets_them(tmp_path):
+    """The declared values pass the bundled timelines: no reason names an expectation."""
+    for marketplace in ("wildberries", "ozon", "yandex_market"):
+        db = tmp_path / f"{marketplace}.duckdb"
+        for run in sorted((FIXTURES / marketplace / "timeline").glob("run-*")):
+            _replay(marketplace, run, db)
+            _, reasons = _last_run(db)
+            assert not any(f"({key})" in (reasons or "") for key in EXPECTATION_KEYS), (run, reasons)
+
+
+def test_misspelt_run_expectation_stops_the_crawl_before_it_fetches(tmp_path):
+    db = tmp_path / "m.duckdb"
+    command = [str(Path(sys.executable).with_name("scrapy")), "crawl", "yandex_market",
+               "-s", f"REPLAY_DIR={FIXTURES / 'yandex_market' / 'timeline' / 'run-1'}", "-s", f"DUCKDB_PATH={db}",
+               "-s", 'RUN_EXPECTATIONS={"min_price_share": 0.9}']
+
+    result = subprocess.run(command, cwd=ROOT, text=True, capture_output=True, check=False)
+
+    assert "unknown expectation(s) ['min_price_share']" in result.stderr
+    assert "item_scraped_count" not in result.stderr

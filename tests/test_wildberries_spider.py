@@ -112,6 +112,9 @@ def test_idle_schedules_detail_batches_for_found_and_tracked(spider):
         spider.on_idle()
     assert raised.type.__name__ == "DontCloseSpider"
     assert [r.cb_kwargs["nm_ids"] for r in scheduled] == [[1, 3], [5]]
+    # the lone id goes with an anchor from another batch that the search found
+    assert scheduled[1].cb_kwargs["anchor_ids"] == [1] and scheduled[1].url.endswith("&nm=5;1")
+    assert scheduled[1].meta["product_ids"] == [5]
     assert all(r.meta["impersonate"] == "chrome" for r in scheduled)
     spider.on_idle()  # second idle: detail phase already scheduled, the spider may close
 
@@ -176,7 +179,7 @@ def test_content_response_completes_the_observation(spider):
 def test_seller_profile_request_carries_client_header(spider):
     (request,) = spider.seller_requests("77", AT)
     body = (b'{"sellerType": "", "supplierFullName": "OOO X", "supplierId": 77, "supplierName": "S",'
-            b' "inn": "7701234567"}')
+            b' "inn": "7701234560"}')
     out = list(spider.parse_supplier(json_response(request.url, body, meta={"fetched_at": AT}), seller_id="77"))
     profile = out[-1]
     assert profile.url == "https://suppliers-shipment-2.wildberries.ru/api/v1/suppliers/77?curr=RUB"
@@ -216,3 +219,45 @@ def test_requests_to_other_domains_are_refused(tmp_path, url, refused):
         assert refused
     else:
         assert not refused
+
+
+# -- suspect detail answers ------------------------------------------------------------------------------
+def test_empty_detail_answer_is_malformed_and_emits_no_not_found_rows(spider):
+    response = json_response(spider.detail_url([1, 2]), b'{"products": []}', meta={"fetched_at": AT})
+    out = list(spider.parse_detail(response, nm_ids=[1, 2]))
+    assert [type(o) for o in out] == [FetchRecord]
+    (record,) = out
+    assert (record.outcome, record.product_ids) == ("malformed", ["1", "2"])
+    assert "omits every requested id (2)" in record.reason
+    assert spider.crawler.stats.get_value("detail/suspect_answers") == 1
+
+
+def test_answer_omitting_an_id_this_run_searched_keeps_the_returned_listings(spider):
+    spider.found = {2}
+    spider.tracked = {"1": {"content_fetched_at": datetime(2026, 11, 7), "description_hash": "h1"}}
+    out = list(spider.parse_detail(_detail_response(spider, [1]), nm_ids=[1, 2, 3]))
+    records = [o for o in out if isinstance(o, FetchRecord)]
+    observations = [o for o in out if isinstance(o, ListingObservation)]
+    assert [(r.outcome, r.product_ids) for r in records] == [("malformed", ["1", "2", "3"])]
+    assert "this run saw listed (2)" in records[0].reason
+    # 1 was returned and stays listed; neither 2 (searched) nor 3 gets a not_found row from a suspect answer
+    assert [(o.product_id, o.listing_status) for o in observations] == [("1", "listed")]
+
+
+def test_answer_omitting_only_unsearched_ids_is_trusted(spider):
+    spider.found = {1}
+    spider.tracked = {"1": {"content_fetched_at": datetime(2026, 11, 7), "description_hash": "h1"}}
+    out = list(spider.parse_detail(_detail_response(spider, [1]), nm_ids=[1, 2]))
+    assert [(o.outcome) for o in out if isinstance(o, FetchRecord)] == ["ok"]
+    assert sorted((o.product_id, o.listing_status) for o in out if isinstance(o, ListingObservation)) == [
+        ("1", "listed"), ("2", "not_found")]
+
+
+def test_lone_id_missing_beside_a_returned_anchor_is_not_found(spider):
+    spider.found = {1}
+    spider.tracked = {"1": {"content_fetched_at": datetime(2026, 11, 7), "description_hash": "h1"}}
+    out = list(spider.parse_detail(_detail_response(spider, [1]), nm_ids=[5], anchor_ids=[1]))
+    assert [(o.outcome, o.product_ids) for o in out if isinstance(o, FetchRecord)] == [("ok", ["5"])]
+    # the anchor is observed in its own batch: only the lone id's row comes from this answer
+    assert [(o.product_id, o.listing_status) for o in out if isinstance(o, ListingObservation)] == [
+        ("5", "not_found")]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from scrapy.commands import ScrapyCommand
-from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
+
+from marketplace_spiders.run_failures import run_status
 
 
 class Command(ScrapyCommand):
@@ -38,16 +39,8 @@ class Command(ScrapyCommand):
         for crawler in crawlers:
             self.crawler_process.crawl(crawler, **spargs)
         self.crawler_process.start()
-        failed = [crawler.spidercls.name for crawler in crawlers if _run_status(crawler) not in ("ok", "degraded")]
+        failed = [crawler.spidercls.name for crawler in crawlers if run_status(crawler) not in ("ok", "degraded")]
         if failed:
             print(f"crawlall: failed run(s): {', '.join(failed)}")
             self.exitcode = 1
 
-
-def _run_status(crawler: Crawler) -> str | None:
-    """The run's status, or None when the crawl never started (e.g. its browser is missing)."""
-    try:
-        stats = crawler.stats
-    except RuntimeError:  # Scrapy: "Crawler.stats is not set yet" when the crawler failed to initialise
-        return None
-    return stats.get_value("run/status") if stats is not None else None

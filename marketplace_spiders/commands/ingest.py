@@ -1,12 +1,13 @@
-"""`scrapy ingest`: load runs left staged (database locked at the end of a crawl, or a crash)."""
+"""`scrapy ingest`: load runs left staged (database locked at the end of a crawl, a full disk, a crash)."""
 
 from __future__ import annotations
 
 import argparse
 
+import duckdb
 from scrapy.commands import ScrapyCommand
 
-from marketplace_spiders.storage.database import Database, staging_root_for
+from marketplace_spiders.storage.database import Database, DatabaseLocked, staging_root_for
 
 
 class Command(ScrapyCommand):
@@ -21,5 +22,11 @@ class Command(ScrapyCommand):
         database = Database(self.settings["DUCKDB_PATH"], lock_timeout=self.settings.getfloat("DUCKDB_LOCK_TIMEOUT"),
                             memory_limit=self.settings.get("DUCKDB_INGEST_MEMORY_LIMIT"),
                             refresh_memory_limit=self.settings.get("DUCKDB_REFRESH_MEMORY_LIMIT"))
-        ingested = database.ingest_pending(staging_root_for(database.path))
+        try:
+            ingested = database.ingest_pending(staging_root_for(database.path))
+        except (DatabaseLocked, OSError, duckdb.Error) as exc:
+            # the runs stay staged; nothing is lost, and the exit code says the ingest did not happen
+            print(f"ingest into {database.path} failed: {type(exc).__name__}: {exc} (runs stay staged)")
+            self.exitcode = 1
+            return
         print(f"ingested {len(ingested)} run(s) into {database.path}: {', '.join(ingested) or '-'}")

@@ -43,6 +43,14 @@ class ProductPageRows:
     def seller_ogrn(self) -> str | None:
         return None
 
+    def seller_legal_id_rejects(self) -> str | None:
+        """Numbers shown as ИНН/ОГРН that failed their checks (``LegalIds.rejected_text``), never stored as ids."""
+        return None
+
+    def currency(self) -> str:
+        """ISO 4217 code of the prices as the page states it; the marketplace's default when it states none."""
+        return "RUB"
+
     def seller_rating_count(self) -> int | None:
         return None
 
@@ -59,6 +67,8 @@ class ProductPageRows:
         if in_stock is not False and price is None:
             where = f" ({self.PRICE_FIELD})" if self.PRICE_FIELD else ""
             raise LayoutError(f"product {product_id} is not marked unavailable but has no price{where}")
+        if price is not None and price <= 0:
+            raise LayoutError(f"product {product_id} is listed with a price of {price} (not positive)")
         return ListingObservation(
             marketplace=self.MARKETPLACE,
             product_id=product_id,
@@ -70,7 +80,7 @@ class ProductPageRows:
             seller_name=self.seller_name(),
             price=price,
             price_before_discount=self.price_before_discount(),
-            currency="RUB",
+            currency=self.currency(),
             in_stock=in_stock,
             stock_qty=self.stock_qty(),
             rating=self.rating(),
@@ -95,6 +105,7 @@ class ProductPageRows:
             legal_name=self.seller_legal_name(),
             inn=self.seller_inn(),
             ogrn=self.seller_ogrn(),
+            legal_id_rejects=self.seller_legal_id_rejects(),
             rating=self.seller_rating(),
             review_count=self.seller_rating_count(),
             observed_at=observed_at,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import scrapy
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
@@ -16,8 +17,17 @@ from twisted.python.failure import Failure
 
 from marketplace_spiders.block_middleware import BlockedResponse
 from marketplace_spiders.items import FetchRecord
-from marketplace_spiders.recording import ReplayMiss, parse_time
-from marketplace_spiders.storage.database import Database, DatabaseLocked, staging_root_for
+from marketplace_spiders.recording import ReplayError, parse_time, recording_meta
+from marketplace_spiders.run_failures import fail_run
+from marketplace_spiders.storage.database import (
+    Database,
+    DatabaseLocked,
+    DatabaseUnreadable,
+    HistoryUnavailable,
+    staging_root_for,
+)
+from marketplace_spiders.storage.history_loader import check_readable
+from marketplace_spiders.storage.replay_identity import recording_id
 from marketplace_spiders.watchlist import Watchlist, parse_terms_argument
 
 # Settings a replay lifts: nothing is fetched, so politeness delays only slow the replay down.
@@ -36,7 +46,20 @@ class MarketplaceSpider(scrapy.Spider):
     expected_body = "json"
     """What this marketplace's endpoints normally return (json or html), for block detection."""
     expectations: dict = {}
-    """The run's own assertions for assess_run: min_items / max_items (zavod-style), per marketplace."""
+    """The run's own assertions, judged by ``validation.assess_run`` at the end of every run (each key
+    optional; an unknown key stops the crawl before anything is fetched):
+
+    ``min_items`` / ``max_items``
+        the range of rows (all item types) a run may produce; outside it the run is ``failed``.
+    ``min_priced_share``
+        least share of ``listed`` observations that carry a price; below it the run is ``degraded``.
+    ``min_search_hit_share``
+        least share of search pages answered OK that list at least one product; below it ``degraded``.
+    ``min_seller_share``
+        least share of ``listed`` observations that carry a seller id; below it ``degraded``.
+
+    The setting ``RUN_EXPECTATIONS`` (a JSON object, e.g. ``-s 'RUN_EXPECTATIONS={"min_priced_share": 0.95}'``)
+    is laid over these for one crawl. The reason names the share, the counts and the key."""
 
     def __init__(self, terms: str | None = None, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -55,8 +78,20 @@ class MarketplaceSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):  # noqa: ANN001
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.history = Database(settings["DUCKDB_PATH"], lock_timeout=settings.getfloat("DUCKDB_LOCK_TIMEOUT"))
+        # a path like ':memory:', a malformed memory limit or an unreadable database file stops the crawl here,
+        # before anything is fetched (scrapy exits non-zero)
+        spider.history = Database(settings["DUCKDB_PATH"], lock_timeout=settings.getfloat("DUCKDB_LOCK_TIMEOUT"),
+                                  memory_limit=settings.get("DUCKDB_INGEST_MEMORY_LIMIT"),
+                                  refresh_memory_limit=settings.get("DUCKDB_REFRESH_MEMORY_LIMIT"))
+        try:
+            check_readable(spider.history.path)
+        except DatabaseUnreadable as exc:
+            spider.logger.critical("%s", exc)
+            raise
         spider.run_started_at = cls._run_start_time(settings)
+        # which recording, replayed how: a recording's run is ingested once (storage/replay_identity.py)
+        spider.recording_id = (recording_id(settings["REPLAY_DIR"], settings.get("REPLAY_OBSERVED_AT"),
+                                            spider._terms_argument) if settings.get("REPLAY_DIR") else None)
         return spider
 
     @staticmethod
@@ -64,11 +99,9 @@ class MarketplaceSpider(scrapy.Spider):
         if settings.get("REPLAY_DIR"):
             if settings.get("REPLAY_OBSERVED_AT"):
                 return parse_time(settings["REPLAY_OBSERVED_AT"])
-            from marketplace_spiders.recording import Recording
-
-            recorded = Recording(settings["REPLAY_DIR"]).recorded_at
+            recorded = recording_meta(settings["REPLAY_DIR"]).get("recorded_at")
             if recorded:
-                return recorded
+                return parse_time(recorded)
         return datetime.now(UTC)
 
     # -- what to crawl -------------------------------------------------------------------
@@ -77,25 +110,43 @@ class MarketplaceSpider(scrapy.Spider):
             return self._terms_argument
         replay_dir = self.settings.get("REPLAY_DIR")
         if replay_dir:
-            from marketplace_spiders.recording import Recording
-
-            recorded_terms = Recording(replay_dir).meta.get("terms")
+            recorded_terms = recording_meta(replay_dir).get("terms")
             if recorded_terms:
                 return list(recorded_terms)
         return Watchlist.load(self.settings.get("WATCHLIST_PATH")).terms_for(self.name)
 
     def load_history(self) -> None:
-        """Ingest runs left staged by a locked database or a crash, then read the tracked listings."""
+        """Ingest runs left staged (a locked database, a crash) when there are any, then read the crawl
+        history: from the database (read-only, beside analysts' connections), from the snapshot every ingest
+        writes beside it while a writer holds the file, plus the listings of runs still staged
+        (``Database.crawl_history``). With none of them the tracked listings are unknown: the run is
+        ``failed`` (never ``ok`` with listings it did not check)."""
+        staging = staging_root_for(self.history.path)
+        if self.history.has_pending(staging):
+            try:
+                ingested = self.history.ingest_pending(staging)
+                if ingested:
+                    self.logger.info("ingested %d staged run(s) left from before: %s", len(ingested), ingested)
+            except DatabaseLocked as exc:
+                self.logger.warning("runs left staged stay staged (%s); their listings are revisited all the same",
+                                    exc)
+                self.crawler.stats.inc_value("history/locked")
+            except (OSError, duckdb.Error) as exc:
+                self.logger.error("runs left staged could not be ingested (%s: %s); they stay staged",
+                                  type(exc).__name__, exc)
         try:
-            ingested = self.history.ingest_pending(staging_root_for(self.history.path))
-            if ingested:
-                self.logger.info("ingested %d staged run(s) left from before: %s", len(ingested), ingested)
-            self.tracked = {row["product_id"]: row for row in self.history.tracked_listings(self.name)}
-            self.run_history = self.history.run_history(self.name)
-        except DatabaseLocked as exc:
-            self.logger.error("cannot read crawl history (%s); revisits limited to this run's finds", exc)
+            history = self.history.crawl_history(self.name)
+        except (HistoryUnavailable, DatabaseUnreadable) as exc:
+            self.logger.error("crawl history unavailable: %s; the run is failed", exc)
+            self.crawler.stats.set_value("history/source", "unavailable")
+            fail_run(self.crawler.stats, f"crawl history unavailable, tracked listings not revisited: {exc}")
+            return
+        self.tracked = {row["product_id"]: row for row in history.tracked}
+        self.run_history = history.run_history
+        self.crawler.stats.set_value("history/source", history.source)
+        if history.source == "snapshot":
             self.crawler.stats.inc_value("history/locked")
-        self.logger.info("%d tracked listing(s) to revisit", len(self.tracked))
+        self.logger.info("%d tracked listing(s) to revisit (history from the %s)", len(self.tracked), history.source)
 
     # -- evidence --------------------------------------------------------------------------
     @staticmethod
@@ -129,11 +180,15 @@ class MarketplaceSpider(scrapy.Spider):
         )
 
     def failed_fetch(self, failure: Failure) -> FetchRecord:
-        """A FetchRecord for a request that produced no usable response."""
+        """A FetchRecord for a request that produced no usable response, whatever the failure carries: a
+        download handler's exception may hold its own response object (curl_cffi's, without ``body``), which
+        is not a Scrapy response and is ignored."""
         request = failure.request
         meta = request.meta
         response = getattr(failure.value, "response", None)
-        if failure.check(ReplayMiss):
+        if not isinstance(response, Response):
+            response = None
+        if failure.check(ReplayError):
             outcome, reason = "failed", str(failure.value)
             self.logger.error("replay: %s", failure.value)
         elif failure.check(BlockedResponse):

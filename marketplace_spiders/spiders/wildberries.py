@@ -5,7 +5,8 @@ Phases of a run:
 2. search pages (following pages up to ``WB_SEARCH_MAX_PAGES``) -> ``SearchHit`` rows.
 3. when search is done (spider idle): every listing found now or tracked before is checked through
    ``card.wb.ru/cards/v4/detail`` in batches of ``WB_DETAIL_BATCH_SIZE`` nm ids -> ``ListingObservation``
-   (``not_found`` for ids WB left out).
+   (``not_found`` for ids WB left out; an answer that leaves out every requested id, or ids this run's
+   search found, is recorded as malformed and those ids stay unknown).
 4. for listings new or with content older than ``WB_CONTENT_MAX_AGE_DAYS``: basket ``card.json``
    (description, characteristics, country, manufacturer); for sellers new or older than
    ``WB_SELLER_MAX_AGE_DAYS``: ``supplier-by-id`` then the suppliers-shipment profile.
@@ -52,6 +53,11 @@ IMPERSONATED_HOSTS = ("search.wb.ru", "card.wb.ru", "catalog.wb.ru")
 class WildberriesSpider(MarketplaceSpider):
     name = "wildberries"
     allowed_domains = ["wb.ru", "wbbasket.ru", "wildberries.ru", "geobasket.ru"]
+    # Checked by validation.assess_run (keys documented in spiders/base.py). The bundled timeline runs give
+    # 11-15 rows, 75-100 % priced (a sold-out WB card has no price), 67-100 % of search pages with hits and
+    # a seller on every listing.
+    expectations = {"min_items": 3, "max_items": 200_000, "min_priced_share": 0.5,
+                    "min_search_hit_share": 0.5, "min_seller_share": 0.9}
     custom_settings = {
         "DOWNLOAD_HANDLERS": {
             "http": "scrapy_impersonate.ImpersonateDownloadHandler",
@@ -183,25 +189,49 @@ class WildberriesSpider(MarketplaceSpider):
         batch = int(self._setting("WB_DETAIL_BATCH_SIZE", 100))
         self.logger.info("search done: %d found, %d tracked -> %d to check", len(self.found),
                          len(self.tracked), len(ids))
-        for start in range(0, len(ids), batch):
-            chunk = ids[start : start + batch]
-            url = self.detail_url(chunk)
+        chunks = [ids[start : start + batch] for start in range(0, len(ids), batch)]
+        for chunk in chunks:
+            anchors = self.anchor_ids(chunk, chunks)
+            url = self.detail_url(chunk + anchors)
             request = scrapy.Request(
                 url, callback=self.parse_detail, errback=self.on_error,
-                meta=self._meta(url, "detail", product_ids=chunk), cb_kwargs={"nm_ids": chunk},
+                meta=self._meta(url, "detail", product_ids=chunk),
+                cb_kwargs={"nm_ids": chunk, "anchor_ids": anchors},
             )
             self.crawler.engine.crawl(request)
         if ids:
             raise DontCloseSpider
 
-    def parse_detail(self, response: Response, nm_ids: list[int]) -> Iterator[Any]:
+    def anchor_ids(self, chunk: list[int], chunks: list[list[int]]) -> list[int]:
+        """A batch of one id is sent with one id of another batch (preferably one this run's search found):
+        an answer without any requested id is suspect, so a lone id could otherwise never be seen gone."""
+        if len(chunk) != 1:
+            return []
+        others = [nm_id for other in chunks if other is not chunk for nm_id in other]
+        found = [nm_id for nm_id in others if nm_id in self.found]
+        return (found or others)[:1]
+
+    def parse_detail(self, response: Response, nm_ids: list[int],
+                     anchor_ids: list[int] | tuple[int, ...] = ()) -> Iterator[Any]:
+        """``anchor_ids`` are asked along (see ``anchor_ids``) but observed in their own batch: their rows are
+        dropped here."""
         try:
-            observations = WbDetailPage(response).observations(nm_ids, self.fetched_at(response))
+            answer = WbDetailPage(response).answer(list(nm_ids) + list(anchor_ids), self.fetched_at(response),
+                                                   seen_listed=self.found)
         except LayoutError as exc:
             yield self.malformed(response, "detail", exc, product_ids=nm_ids)
             return
-        yield self.fetch_record(response, "detail", product_ids=nm_ids)
-        for observation in observations:
+        if answer.reason:
+            # An answer that leaves out every id, or ids this run's search just found, is recorded as
+            # malformed: the ids it left out stay unknown in this run (no 'not_found' row), never gone.
+            self.crawler.stats.inc_value("detail/suspect_answers")
+            yield self.malformed(response, "detail", LayoutError(answer.reason), product_ids=nm_ids)
+        else:
+            yield self.fetch_record(response, "detail", product_ids=nm_ids)
+        anchors = {str(nm_id) for nm_id in anchor_ids}
+        for observation in answer.observations:
+            if observation.product_id in anchors:
+                continue
             if observation.listing_status != "listed":
                 yield observation
                 continue

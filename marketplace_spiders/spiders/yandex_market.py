@@ -4,7 +4,9 @@ Data comes from the ``<noframes data-apiary="patch">`` collections (``productCar
 ``mainPrice``/``oldPrices``, ``shopInfo``) and JSON-LD. Product pages are opened for every listing found or
 tracked (``/product--<slug>/<id>`` and ``/card/<slug>/<id>`` both work). A "hollow shell" page (collections
 empty) is retried up to YANDEX_MARKET_HOLLOW_RETRIES times (2), then recorded as a failed fetch, never as
-a product without a price.
+a product without a price. Any other page the page objects refuse (``LayoutError``: an id, price or currency
+that cannot be read from its one source, a broken or truncated state patch, a search page whose counters say
+it has results but from which none can be read) is recorded as a ``malformed`` fetch with no rows.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from marketplace_spiders.spiders.browser_marketplace import BrowserMarketplaceSp
 class YandexMarketSpider(BrowserMarketplaceSpider):
     name = "yandex_market"
     settings_prefix = "YANDEX_MARKET"
+    # Checked by validation.assess_run (keys documented in spiders/base.py). The bundled timeline runs give
+    # 8-12 rows, every listing priced and with a seller, every search page with hits.
+    expectations = {"min_items": 2, "max_items": 100_000, "min_priced_share": 0.8,
+                    "min_search_hit_share": 0.5, "min_seller_share": 0.8}
     allowed_domains = ["market.yandex.ru"]
     custom_settings = browser_settings()
     search_wait_selector = 'noframes[data-apiary="patch"]'

@@ -10,18 +10,31 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import re
 import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+
+from marketplace_spiders.storage import history_snapshot, run_owner
+from marketplace_spiders.storage.errors import DatabaseLocked, DatabaseUnreadable, HistoryUnavailable, is_lock_error
+from marketplace_spiders.storage.history_loader import load_crawl_history
+from marketplace_spiders.storage.history_snapshot import CrawlHistory
+from marketplace_spiders.storage.settings_check import (
+    REFRESH_MEMORY_LIMIT,
+    checked_database_path,
+    checked_memory_limit,
+    megabytes,
+    set_memory_limit,
+)
+from marketplace_spiders.storage.staging import journals_to_parquet, recover_crashed_run
+
+__all__ = ["REFRESH_MEMORY_LIMIT", "CrawlHistory", "Database", "DatabaseLocked", "DatabaseUnreadable",
+           "HistoryUnavailable", "refresh_analysis", "staging_root_for", "transaction"]
 
 log = logging.getLogger(__name__)
 
@@ -104,35 +117,7 @@ def _refresh_in_own_transaction(database: Database, con: duckdb.DuckDBPyConnecti
 # the verdicts). Until the refresh commits, the tables show the previous consistent state.
 AFTER_INGEST_HOOKS: list = [_classify_pending, _refresh_in_own_transaction]
 
-# DuckDB memory_limit of the analysis refresh (DuckDB spills to disk beyond it). Measured on this machine
-# (README, Benchmarks): a 9-million-observation refresh took 9.4 s at 1,582 MB peak RSS without a limit,
-# 14.6 s at 420 MB with 300MB; the ingest child of a 200,000-listing first run peaked at 758 MB without,
-# 551 MB with it. Some steps cannot spill:
-# when DuckDB runs out of memory under the limit, the refresh is retried with twice the limit (three tries),
-# then without one.
-REFRESH_MEMORY_LIMIT = "300MB"
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B)\s*$", re.IGNORECASE)
-
-
-def _megabytes(limit: str) -> float:
-    """Megabytes of a DuckDB memory size: '300MB' -> 300.0, '1GiB' -> 1073.74 (KB… are powers of 1000, KiB… of
-    1024, as in DuckDB)."""
-    found = _SIZE.match(limit)
-    if not found:
-        raise ValueError(f"not a memory size like '300MB' or '1GiB': {limit!r}")
-    unit = found[2].upper()
-    power = "KMGT".index(unit[0]) + 1
-    scale = (1024 if "I" in unit else 1000) ** power
-    return float(found[1]) * scale / 1e6
-
-
-class DatabaseLocked(RuntimeError):
-    """The database file stayed locked by another process until the deadline."""
-
-
-def _is_lock_error(exc: Exception) -> bool:
-    text = str(exc)
-    return "lock" in text.lower() and ("Could not set lock" in text or "Conflicting lock" in text)
+_megabytes = megabytes  # the name this module used before settings_check existed
 
 
 def _sql_files(folder: str) -> list[tuple[str, str]]:
@@ -146,19 +131,22 @@ def _sql_files(folder: str) -> list[tuple[str, str]]:
 class Database:
     """A DuckDB file with the project's schema.
 
-    ``lock_timeout`` is how long to keep retrying when another process holds the file.
+    ``lock_timeout`` is how long to keep retrying when another process holds the file. The path and the
+    memory limits are checked here (a ValueError before any crawl): ``:memory:`` is refused, and a limit
+    must be a memory size ('256MB', '1GiB'); limits reach DuckDB as bound parameters, never as SQL text.
     """
 
     def __init__(self, path: str | Path, lock_timeout: float = 60.0, memory_limit: str | None = None,
                  refresh_memory_limit: str | None = REFRESH_MEMORY_LIMIT):
-        self.path = Path(path)
+        self.path = checked_database_path(path)
         self.lock_timeout = lock_timeout
-        self.memory_limit = memory_limit or None
+        self.memory_limit = checked_memory_limit(memory_limit, "DUCKDB_INGEST_MEMORY_LIMIT")
         """DuckDB ``memory_limit`` of this object's connections (e.g. "256MB"); None = DuckDB's default."""
-        self.refresh_memory_limit = refresh_memory_limit or None
+        self.refresh_memory_limit = checked_memory_limit(refresh_memory_limit, "DUCKDB_REFRESH_MEMORY_LIMIT")
         """DuckDB ``memory_limit`` of the analysis refresh after an ingest (see ``refresh_bounded``)."""
-        if self.refresh_memory_limit:
-            _megabytes(self.refresh_memory_limit)  # a typo fails here, not after a crawl
+        self.last_duplicate_of: str | None = None
+        """After ``ingest_run`` returned False for a replay of a recording already ingested: that run's id."""
+        self._histories: dict[str, CrawlHistory | Exception] = {}
 
     # -- connections -------------------------------------------------------------------
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -171,8 +159,8 @@ class Database:
                 config = {"memory_limit": self.memory_limit} if self.memory_limit else {}
                 return duckdb.connect(str(self.path), read_only=read_only, config=config)
             except duckdb.Error as exc:  # IOException on lock
-                if not _is_lock_error(exc) or time.monotonic() >= deadline:
-                    if _is_lock_error(exc):
+                if not is_lock_error(exc) or time.monotonic() >= deadline:
+                    if is_lock_error(exc):
                         raise DatabaseLocked(f"{self.path} stayed locked for {self.lock_timeout:.0f}s") from exc
                     raise
                 time.sleep(delay)
@@ -186,15 +174,15 @@ class Database:
         its refresh. The connection's ``memory_limit`` is restored afterwards."""
         limits = []
         if self.refresh_memory_limit:
-            base = _megabytes(self.refresh_memory_limit)
+            base = megabytes(self.refresh_memory_limit)
             # the connection's own limit as DuckDB reads it ("1.8 GiB"), whatever spelling it was given in
-            ceiling = (_megabytes(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+            ceiling = (megabytes(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
                        if self.memory_limit else float("inf"))
             limits = [f"{base * 2**k:.0f}MB" for k in range(3) if base * 2**k < ceiling]
         try:
             for limit in limits:
                 try:
-                    con.execute(f"SET memory_limit = '{limit}'")  # fails too if DuckDB holds more than that
+                    set_memory_limit(con, limit)  # fails too if DuckDB holds more than that
                     with transaction(con):
                         refresh_analysis(con)
                     return
@@ -209,7 +197,7 @@ class Database:
 
     def _restore_memory_limit(self, con: duckdb.DuckDBPyConnection) -> None:
         if self.memory_limit:
-            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            set_memory_limit(con, self.memory_limit)
         else:
             con.execute("RESET memory_limit")
 
@@ -219,6 +207,10 @@ class Database:
         try:
             if not read_only:
                 self.migrate(con)
+                if not history_snapshot.index_matches(con, self.path):
+                    # a new database, one from before snapshots, or one created again where another was:
+                    # say what it holds, while the write lock is ours
+                    self.write_snapshots(con, [])
             yield con
         finally:
             con.close()
@@ -249,63 +241,85 @@ class Database:
         return applied
 
     # -- reads for crawls --------------------------------------------------------------
+    def crawl_history(self, marketplace: str, fresh: bool = False) -> CrawlHistory:
+        """Tracked listings, recent runs and known sellers of ``marketplace``: from the database (a read-only
+        connection, granted beside analysts' ones), from its snapshot while a writer holds it, plus listings
+        of runs still staged (``history_loader``). Raises ``HistoryUnavailable`` (locked, no snapshot) or
+        ``DatabaseUnreadable``. Kept per object: a crawl reads its history once."""
+        if fresh or marketplace not in self._histories:
+            try:
+                self._histories[marketplace] = load_crawl_history(self.path, self.connect, marketplace,
+                                                                  staging_root_for(self.path))
+            except (HistoryUnavailable, DatabaseUnreadable) as exc:
+                self._histories[marketplace] = exc  # asked again, it fails at once (no second lock wait)
+        found = self._histories[marketplace]
+        if isinstance(found, Exception):
+            raise found
+        return found
+
     def tracked_listings(self, marketplace: str) -> list[dict]:
-        """Listings already known for a marketplace, with their latest content, for revisits.
+        """Listings already known for a marketplace, with their latest content, for revisits ([] when the
+        database does not exist yet)."""
+        return self.crawl_history(marketplace).tracked
 
-        Returns [] when the database does not exist yet.
-        """
-        if not self.path.exists():
-            return []
-        with self.session(read_only=False) as con:
-            sql = resources.files(SCHEMA_PACKAGE).joinpath("queries/tracked_listings.sql").read_text("utf-8")
-            cur = con.execute(sql, [marketplace])
-            cols = [d[0] for d in cur.description]
-            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
-
-    def run_history(self, marketplace: str, runs: int = 10) -> list[dict]:
-        """The last ``runs`` runs' status and search results per term, oldest first (see run_history.sql)."""
-        if not self.path.exists():
-            return []
-        sql = resources.files(SCHEMA_PACKAGE).joinpath("queries/run_history.sql").read_text("utf-8")
-        with self.session(read_only=False) as con:
-            rows = con.execute(sql, [marketplace, runs]).fetchall()
-        history: dict[str, dict] = {}
-        for run_id, status, _started, term, items in rows:
-            run = history.setdefault(run_id, {"run_id": run_id, "status": status, "items_per_term": {}})
-            run["items_per_term"][term] = items
-        return list(history.values())
+    def run_history(self, marketplace: str) -> list[dict]:
+        """The last 10 runs' status and search results per term, oldest first (see run_history.sql)."""
+        return self.crawl_history(marketplace).run_history
 
     def known_sellers(self, marketplace: str) -> dict[str, object]:
         """seller_id -> last observed_at, for deciding which seller documents are stale."""
-        if not self.path.exists():
-            return {}
-        with self.session(read_only=False) as con:
-            rows = con.execute(
-                "SELECT seller_id, max(observed_at) FROM seller_observations WHERE marketplace = ? "
-                "GROUP BY seller_id",
-                [marketplace],
-            ).fetchall()
-        return dict(rows)
+        return self.crawl_history(marketplace).known_sellers
+
+    def has_pending(self, staging_root: Path) -> bool:
+        """True when ``staging_root`` holds a finished run not ingested yet, or one whose crawl died."""
+        staging_root = Path(staging_root)
+        if not staging_root.is_dir():
+            return False
+        return any(p.is_dir() and ((p / "run.json").exists() or run_owner.owner_is_dead(p))
+                   for p in staging_root.iterdir())
+
+    def write_snapshots(self, con: duckdb.DuckDBPyConnection, marketplaces: list[str]) -> None:
+        """Refresh the history snapshots (``history_snapshot``) after a commit; a failure is logged (the
+        stale snapshot is removed, so a crawl locked out later fails loudly instead of using it)."""
+        try:
+            history_snapshot.write_snapshots(con, self.path, marketplaces)
+        except (OSError, duckdb.Error) as exc:
+            log.error("history snapshot beside %s not written (%s): a crawl that finds the database locked "
+                      "cannot start until the next ingest writes it", self.path, exc)
 
     # -- ingest ------------------------------------------------------------------------
     def ingest_run(self, run_dir: Path) -> bool:
-        """Ingest one staged run in a single transaction; True if ingested, False if already there.
+        """Ingest one staged run in a single transaction; True if ingested, False if already there (the
+        same run id, or a replay of a recording already ingested: ``last_duplicate_of`` names that run).
 
-        The staging folder is removed once its rows are committed.
+        Journals left by a write failure or a crash are turned into Parquet first. The staging folder is
+        removed once its rows are committed; the history snapshot is rewritten after every ingest.
         """
         run_dir = Path(run_dir)
         run_file = run_dir / "run.json"
         if not run_file.exists():
             raise FileNotFoundError(f"{run_dir} has no run.json: the run is still in progress or crashed")
         run = json.loads(run_file.read_text("utf-8"))
+        self.last_duplicate_of = None
+        journals_to_parquet(run_dir)
         with self.session() as con:
             exists = con.execute("SELECT 1 FROM crawl_runs WHERE run_id = ?", [run["run_id"]]).fetchone()
-            if exists:
-                log.info("run %s already ingested; removing its staging folder", run["run_id"])
+            duplicate = None if exists or not run.get("recording_id") else con.execute(
+                "SELECT run_id FROM crawl_runs WHERE recording_id = ? ORDER BY started_at LIMIT 1",
+                [run["recording_id"]]).fetchone()
+            if exists or duplicate:
+                if duplicate:
+                    self.last_duplicate_of = duplicate[0]
+                    log.warning("run %s replays recording %s, already ingested as run %s: not ingested again "
+                                "(nothing doubled); removing its staging folder", run["run_id"],
+                                run["recording_id"], duplicate[0])
+                else:
+                    log.info("run %s already ingested; removing its staging folder", run["run_id"])
                 # the ingest may have stopped after its commit, before its classification or its refresh
                 # committed: finish both (each is a no-op or a rebuild of derived rows when already done)
                 for hook in AFTER_INGEST_HOOKS:
                     hook(self, con, run["run_id"])
+                self.write_snapshots(con, [run["marketplace"]])
                 shutil.rmtree(run_dir, ignore_errors=True)
                 return False
             with transaction(con):
@@ -316,17 +330,18 @@ class Database:
                     "?::VARCHAR AS run_id, ?::VARCHAR AS marketplace, ?::TIMESTAMP AS started_at, "
                     "?::TIMESTAMP AS finished_at, ?::VARCHAR AS status, ?::VARCHAR AS status_reasons, "
                     "?::INTEGER AS request_count, ?::INTEGER AS item_count, ?::INTEGER AS error_count, "
-                    "?::INTEGER AS blocked_count, ?::BOOLEAN AS replay, "
+                    "?::INTEGER AS blocked_count, ?::BOOLEAN AS replay, ?::VARCHAR AS recording_id, "
                     "(now() AT TIME ZONE 'UTC')::TIMESTAMP AS ingested_at)",
                     [
                         run["run_id"], run["marketplace"], run["started_at"], run.get("finished_at"),
                         run["status"], run.get("status_reasons"), run.get("request_count"),
                         run.get("item_count"), run.get("error_count"), run.get("blocked_count"),
-                        run.get("replay", False),
+                        run.get("replay", False), run.get("recording_id"),
                     ],
                 )
             for hook in AFTER_INGEST_HOOKS:
                 hook(self, con, run["run_id"])
+            self.write_snapshots(con, [run["marketplace"]])
         shutil.rmtree(run_dir, ignore_errors=True)
         return True
 
@@ -335,17 +350,20 @@ class Database:
             files = sorted(run_dir.glob(f"{table}-*.parquet"))
             if not files:
                 continue
-            src = f"read_parquet({[str(f) for f in files]!r}, union_by_name = true)"
+            # file paths are bound, never pasted into the SQL (a quote in a folder name must not break it)
+            src = "read_parquet($files, union_by_name = true)"
+            params = {"files": [str(f) for f in files]}
             if table == "descriptions":
                 con.execute(
                     f"INSERT INTO descriptions BY NAME SELECT * EXCLUDE (rn) FROM ("
                     f"SELECT description_hash, marketplace, product_id, text, characteristics::JSON AS "
                     f"characteristics, first_seen, response_sha256, row_number() OVER "
                     f"(PARTITION BY description_hash ORDER BY first_seen) AS rn FROM {src}) "
-                    f"WHERE rn = 1 AND description_hash NOT IN (SELECT description_hash FROM descriptions)"
+                    f"WHERE rn = 1 AND description_hash NOT IN (SELECT description_hash FROM descriptions)",
+                    params,
                 )
                 continue
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {src}")
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {src}", params)
         sql = resources.files(SCHEMA_PACKAGE).joinpath("queries/refresh_entities.sql").read_text("utf-8")
         for statement in _statements(sql):
             con.execute(statement, {"run_id": run_id})
@@ -360,50 +378,13 @@ class Database:
         if not staging_root.exists():
             return []
         for run_dir in sorted(p for p in staging_root.iterdir() if p.is_dir()):
-            if not (run_dir / "run.json").exists() and _owner_is_dead(run_dir):
+            if not (run_dir / "run.json").exists() and run_owner.owner_is_dead(run_dir):
                 recover_crashed_run(run_dir)
         ingested = []
         for run_dir in sorted(p for p in staging_root.iterdir() if (p / "run.json").exists()):
             if self.ingest_run(run_dir):
                 ingested.append(run_dir.name)
         return ingested
-
-
-def _owner_is_dead(run_dir: Path) -> bool:
-    pid_file = run_dir / "pid"
-    try:
-        pid = int(pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return True
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def recover_crashed_run(run_dir: Path) -> int:
-    """Close a crashed run as ``failed`` so what it staged is ingested, not lost."""
-    from marketplace_spiders.storage.staging import recover_run
-
-    run_id = run_dir.name
-    marketplace = run_id.split("-", 1)[0]
-    started = None
-    stamp = run_id.split("-")[1] if run_id.count("-") >= 2 else ""
-    try:
-        started = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").isoformat()
-    except ValueError:
-        started = datetime.now(UTC).replace(tzinfo=None).isoformat()
-    row = {"run_id": run_id, "marketplace": marketplace, "started_at": started, "finished_at": None,
-           "status": "failed", "status_reasons": "crawl process died before the run finished; staged rows kept",
-           "replay": None}
-    recovered = recover_run(run_dir, row)
-    log.warning("recovered crashed run %s (%d journaled rows)", run_id, recovered)
-    return recovered
 
 
 def _statements(sql: str) -> list[str]:
