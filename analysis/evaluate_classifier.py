@@ -4,21 +4,24 @@
 
 Each line of the set is a listing (marketplace, product_id, title, description, characteristics,
 country_of_origin, manufacturer, brand, seller_legal_name) plus ``label`` (the expected verdict) and
-``claims`` (the expected claim categories). Prints precision/recall per verdict and per claim category.
+``claims`` (the expected claim categories). Prints precision/recall per verdict and per claim category, and how
+many listings the classifier could not classify (verdict ``error``): such a listing is a miss for the verdict
+it should have had (a false negative of that verdict), never a hit or a silently dropped row.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from marketplace_spiders.classify import classify_listing
 
 DEFAULT_EVAL_SET = Path(__file__).resolve().parent.parent / "fixtures" / "classify" / "eval.jsonl"
 VERDICTS = ("strong", "possible", "unrelated")
+ERROR = "error"  # the classifier's verdict for a listing it could not classify (engine.ERROR)
 
 
 @dataclass
@@ -48,13 +51,34 @@ def read_eval_set(path: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def evaluate(rows: Iterable[dict]) -> tuple[dict[str, Counts], dict[str, Counts], list[str]]:
-    """Counts per verdict and per claim category, and a description of every disagreement."""
+@dataclass
+class Evaluation:
+    """Counts per verdict and per claim category, every disagreement described, and the listings (product
+    ids) whose classification ended in verdict ``error``."""
+
+    verdicts: dict[str, Counts]
+    claims: dict[str, Counts]
+    errors: list[str]
+    errored: list[str] = field(default_factory=list)
+
+
+def evaluate_set(rows: Iterable[dict],
+                 classify: Callable[[Mapping[str, object]], dict] = classify_listing) -> Evaluation:
+    """The evaluation of ``rows`` by ``classify`` (the packaged classifier unless given). A verdict ``error``
+    predicts no verdict: it is a false negative of the row's label and counted in ``errored``; a label or
+    verdict outside strong | possible | unrelated (| error) is a ValueError, not a row silently not counted."""
     verdicts = {v: Counts() for v in VERDICTS}
     claims: dict[str, Counts] = {}
-    errors = []
+    errors: list[str] = []
+    errored: list[str] = []
     for row in rows:
-        result = classify_listing(row)
+        if row.get("label") not in VERDICTS:
+            raise ValueError(f"{row.get('product_id')}: label {row.get('label')!r} is not one of {VERDICTS}")
+        result = classify(row)
+        if result["verdict"] not in VERDICTS + (ERROR,):
+            raise ValueError(f"{row.get('product_id')}: unknown verdict {result['verdict']!r}")
+        if result["verdict"] == ERROR:
+            errored.append(str(row.get("product_id")))
         for verdict, counts in verdicts.items():
             counts.add(row["label"] == verdict, result["verdict"] == verdict)
         expected_claims = set(row.get("claims", []))
@@ -64,7 +88,13 @@ def evaluate(rows: Iterable[dict]) -> tuple[dict[str, Counts], dict[str, Counts]
         if result["verdict"] != row["label"] or expected_claims != found_claims:
             errors.append(f"{row['product_id']} {row['title']!r}: expected {row['label']} {sorted(expected_claims)}, "
                           f"got {result['verdict']} {sorted(found_claims)}; {result['reasons']}")
-    return verdicts, claims, errors
+    return Evaluation(verdicts, claims, errors, errored)
+
+
+def evaluate(rows: Iterable[dict]) -> tuple[dict[str, Counts], dict[str, Counts], list[str]]:
+    """Counts per verdict and per claim category, and a description of every disagreement (``evaluate_set``)."""
+    result = evaluate_set(rows)
+    return result.verdicts, result.claims, result.errors
 
 
 def format_table(title: str, counts: dict[str, Counts]) -> str:
@@ -80,14 +110,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-errors", action="store_true", help="print every listing the classifier got wrong")
     args = parser.parse_args(argv)
     rows = read_eval_set(args.eval_set)
-    verdicts, claims, errors = evaluate(rows)
+    result = evaluate_set(rows)
     print(f"evaluation set: {args.eval_set} ({len(rows)} listings)")
-    print(format_table("per verdict", verdicts))
+    print(format_table("per verdict", result.verdicts))
     print()
-    print(format_table("per claim category", claims))
-    print(f"\nlistings with a wrong verdict or claim set: {len(errors)}")
+    print(format_table("per claim category", result.claims))
+    print(f"\nlistings with a wrong verdict or claim set: {len(result.errors)}")
+    print(f"listings the classifier could not classify (verdict error, counted as misses): {len(result.errored)}"
+          + (f" ({', '.join(result.errored[:10])}{', …' if len(result.errored) > 10 else ''})"
+             if result.errored else ""))
     if args.show_errors:
-        print("\n".join(errors))
+        print("\n".join(result.errors))
     return 0
 
 

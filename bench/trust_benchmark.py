@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/trust_benchmark.py [--bad-inputs 3000] [--kills 5]
 
-1. Every real block page in ../shared/real-samples (BLOCKED_*) through `detect_block`, and every healthy
+1. Every real block page in fixtures/real-samples (BLOCKED_*) through `detect_block`, and every healthy
    real sample (must not be flagged), also with every block marker written into its seller text (every
    JSON string, every text node / free-text attribute / inline state blob of HTML; must not be flagged).
 2. Bad inputs: random truncations, byte flips, wrongly typed JSON values, re-encodings and empty bodies of
@@ -41,7 +41,7 @@ from marketplace_spiders.pages import ozon, wildberries, yandex_market  # noqa: 
 from marketplace_spiders.pages.errors import LayoutError  # noqa: E402
 from marketplace_spiders.storage.database import Database, staging_root_for  # noqa: E402
 
-SAMPLES = ROOT.parent / "shared" / "real-samples"
+SAMPLES = ROOT / "fixtures" / "real-samples"
 RUN_1 = ROOT / "fixtures" / "wildberries" / "timeline" / "run-1"
 AT = datetime(2026, 11, 1, tzinfo=UTC)
 BLOCK_STATUS = {"wildberries": 200, "ozon": 403, "dns_shop": 403}

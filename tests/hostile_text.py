@@ -35,6 +35,16 @@ DOLLARS = ("$x^2$", "$$\\sum$$", "цена $100$")
 HOSTILE = BLOCK_MARKERS + INVISIBLE + MARKUP + FORMULAS + DOLLARS
 
 
+_OZON_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;", "/": "&#x2F;"}
+
+
+def ozon_escape(text: str) -> str:
+    """Seller text the way Ozon serves it inside its JSON text values: HTML-escaped once, with the entities
+    the real samples show (``&#34;`` for a quote and ``&#x2F;`` for a slash, fixtures/real-samples/ozon/
+    ozon_search_page_kartina_2025-12__botass740.html); a literal ``<b>`` in such a value is Ozon's own markup."""
+    return "".join(_OZON_ESCAPES.get(char, char) for char in text)
+
+
 def inject_json(document: Any, change: Callable[[str], str]) -> Any:
     """Every string value changed by ``change`` (keys kept); a string that is itself a JSON object or array
     (Ozon's ``widgetStates``) is changed inside and serialised back the way Ozon writes it."""

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable
 from dataclasses import is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hostile_text import HOSTILE, inject_json, replace_html_text
+from hostile_text import HOSTILE, inject_json, ozon_escape, replace_html_text
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sample_files import FIXTURES, real_sample
@@ -105,7 +104,7 @@ IDS = [case[0].__name__ for case in CASES]
 
 
 def sample_path(sample: str) -> Path:
-    """A real sample (path under shared/real-samples), or a project fixture (path starting with fixtures/)."""
+    """A real sample (path under fixtures/real-samples), or a project fixture (path starting with fixtures/)."""
     if sample.startswith("fixtures/"):
         return FIXTURES.parent / sample
     return real_sample(sample)
@@ -220,15 +219,22 @@ def _text_values(item) -> dict[str, str]:
     return {name: value for name, value in values.items() if len(value.strip()) >= 2}
 
 
-def _inject(sample: str, body: bytes, originals: set[str], hostile: str) -> tuple[bytes, set[str]]:
-    """Every seller-written value of ``originals`` followed by `` hostile`` wherever the input spells it;
-    returns the new body and the values found (only those can be checked)."""
+# How a marketplace's JSON carries seller text: Ozon HTML-escapes it inside its text values (its own markup
+# stays literal); Wildberries sends it as plain JSON strings.
+SERVED_IN_JSON: dict[str, Callable[[str], str]] = {"ozon": ozon_escape}
+
+
+def _inject(sample: str, body: bytes, originals: set[str], hostile: str,
+            served: Callable[[str], str] = str) -> tuple[bytes, set[str]]:
+    """Every seller-written value of ``originals`` followed by `` hostile`` (as the marketplace serves it:
+    ``served``) wherever the input spells it; returns the new body and the values found (only those can be
+    checked)."""
     found: set[str] = set()
     if sample.endswith(".json"):
         def change(value: str) -> str:
             if value.strip() in originals:
                 found.add(value.strip())
-                return value.strip() + " " + hostile
+                return value.strip() + " " + served(hostile)
             return value
         return json.dumps(inject_json(json.loads(body), change), ensure_ascii=False).encode(), found
     text = body.decode("utf-8")
@@ -244,11 +250,12 @@ def _hostile_case(parse, sample: str, url: str, hostile: str) -> None:
     body = sample_path(sample).read_bytes()
     before = _items(parse(respond(url, body)))
     originals = {value for item in before for value in _text_values(item).values()}
-    injected, found = _inject(sample, body, originals, hostile)
+    marketplace = MARKETPLACE_OF[parse.__name__.split("_")[0]]
+    injected, found = _inject(sample, body, originals, hostile, SERVED_IN_JSON.get(marketplace, str))
     assert found, f"no seller-written value of {sample} could be located in its input"
     expected = "html" if url.startswith("https://market.yandex.ru") else "json"
 
-    assert detect_block(MARKETPLACE_OF[parse.__name__.split("_")[0]], 200, {}, injected, url, expected) is None
+    assert detect_block(marketplace, 200, {}, injected, url, expected) is None
     after = _items(parse(respond(url, injected)))  # no LayoutError
 
     assert [type(item) for item in after] == [type(item) for item in before]
@@ -266,15 +273,9 @@ MARKETPLACE_OF = {"wb": "wildberries", "ozon": "ozon", "ym": "yandex_market"}
 TEXT_CASES = [case for case in CASES if case[0] not in (wb_upstreams, wb_profile)]
 TEXT_IDS = [case[0].__name__ for case in TEXT_CASES]
 HOSTILE_IDS = [f"{index:02d}_{'_'.join(ascii(text)[1:20].split())}" for index, text in enumerate(HOSTILE)]
-MARKUP_OR_ENTITY = re.compile(r"<[^>]+>|&#?\w+;")
-# Page-object findings, not fixed here (pages/*.py belong to the drift work; listed in the report):
-# case -> (predicate on the hostile text, reason).
-KNOWN_PAGE_BUGS: dict[str, tuple[Callable[[str], bool], str]] = {
-    case: (lambda text: bool(MARKUP_OR_ENTITY.search(text)),
-           "pages/ozon/common.clean_text strips every <...> and unescapes entities in seller text, so a title "
-           "or seller name written with '<b>x</b>' or '&amp;' is stored changed, not as written")
-    for case in ("ozon_product", "ozon_search", "ozon_seller_legal")
-}
+# Page-object findings not yet fixed: case -> (predicate on the hostile text, reason); each entry is an
+# xfail(strict=True), so a fix that makes it pass fails until the entry is removed. None open.
+KNOWN_PAGE_BUGS: dict[str, tuple[Callable[[str], bool], str]] = {}
 
 
 def _known_bug(case_id: str, hostile: str) -> str | None:
@@ -421,10 +422,7 @@ def _mutation_violations(parse, sample: str, url: str, limit: int) -> tuple[int,
 # The seller modal's ИНН/ОГРН are lines of text (no keyed ids to mutate); the routing table has no item fields.
 JSON_CASES = [case for case in CASES if case[1].endswith(".json") and case[0] not in (wb_upstreams, ozon_seller_legal)]
 # case -> reason: a mutation gives a different value instead of a LayoutError (listed in the report).
-KNOWN_MUTATION_BUGS: dict[str, str] = {
-    "wb_card": "pages/wildberries.WbBasketCardPage.to_content stringifies a wrongly typed nm_id / supplier_id "
-               "(True -> product_id 'True', [563333] -> seller_id '[563333]') instead of raising LayoutError",
-}
+KNOWN_MUTATION_BUGS: dict[str, str] = {}  # none open
 
 
 @pytest.mark.parametrize("parse, sample, url", [

@@ -4,7 +4,8 @@ Scrapy exits 0 whenever the crawler ran, even when nothing usable came back. Thi
 through ``COMMANDS_MODULE``, so it replaces the built-in one) exits 1 when the run's status, as the
 pipeline recorded it in the stats (``run/status``), is ``failed`` — the same rule as ``scrapy crawlall`` —
 and prints the run id and its reasons on stderr. ``ok`` and ``degraded`` runs exit 0; a crawler that
-failed to start exits 1 as in Scrapy.
+failed to start exits 1 as in Scrapy. A watchlist that cannot be used (``WatchlistError``) is reported in one
+line on stderr, naming the file and the product, and exits 1 before anything is crawled.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
+from marketplace_spiders.commands.watchlist_check import watchlist_problem
 from marketplace_spiders.run_failures import run_status
 
 
@@ -29,6 +31,11 @@ class Command(ScrapyCrawlCommand):
             raise UsageError("running 'scrapy crawl' with more than one spider is not supported")
         assert self.crawler_process is not None
         crawler = self._create_crawler(args[0])
+        problem = watchlist_problem(crawler.settings, opts.spargs)
+        if problem:
+            print(f"crawl: {args[0]}: {problem}", file=sys.stderr)
+            self.exitcode = 1
+            return
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:

@@ -1,12 +1,17 @@
-"""`scrapy crawlall`: crawl every marketplace of the project in one process (the command cron runs)."""
+"""`scrapy crawlall`: crawl every marketplace of the project in one process (the command cron runs).
+
+A watchlist that cannot be used (``WatchlistError``) is reported in one line on stderr, naming the file and the
+product, and exits 1 before any spider starts."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from marketplace_spiders.commands.watchlist_check import watchlist_problem
 from marketplace_spiders.run_failures import run_status
 
 
@@ -36,6 +41,11 @@ class Command(ScrapyCommand):
             names = wanted
         spargs = dict(arg.split("=", 1) for arg in opts.spargs)
         crawlers = [self.crawler_process.create_crawler(name) for name in names]
+        problem = next(filter(None, (watchlist_problem(crawler.settings, spargs) for crawler in crawlers)), None)
+        if problem:
+            print(f"crawlall: {problem}", file=sys.stderr)
+            self.exitcode = 1
+            return
         for crawler in crawlers:
             self.crawler_process.crawl(crawler, **spargs)
         self.crawler_process.start()

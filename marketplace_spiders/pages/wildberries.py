@@ -163,8 +163,9 @@ class WbBasketCardPage:
     def __init__(self, response: Response):
         self.response = response
         self.data = load_json(response)
-        if not isinstance(self.data, dict) or not isinstance(self.data.get("nm_id"), int):
+        if not isinstance(self.data, dict) or self.data.get("nm_id") is None:
             raise LayoutError("card.json without an integer nm_id")
+        self.product_id = _digits_id(self.data["nm_id"], "nm_id")
 
     def characteristics(self) -> dict[str, str]:
         chars: dict[str, str] = {}
@@ -198,10 +199,12 @@ class WbBasketCardPage:
         selling = self.data.get("selling") or {}
         chars = self.characteristics()
         description = self.data.get("description")
-        supplier = selling.get("supplier_id")
+        if not isinstance(selling, dict):
+            raise LayoutError(f"card.json 'selling' is not an object: {selling!r:.60}")
+        supplier = _digits_id(selling.get("supplier_id"), "selling.supplier_id")
         return ListingContent(
             marketplace=MARKETPLACE,
-            product_id=str(self.data["nm_id"]),
+            product_id=self.product_id,
             title=self.data.get("imt_name"),
             description=description,
             characteristics=chars,
@@ -209,11 +212,23 @@ class WbBasketCardPage:
             manufacturer=self.manufacturer(),
             brand=selling.get("brand_name") or None,
             category=self.category(),
-            seller_id=str(supplier) if supplier is not None else None,
+            seller_id=supplier,
             description_hash=description_hash(description, chars),
             observed_at=observed_at,
             response_sha256=body_sha256(self.response),
         )
+
+
+def _digits_id(value: Any, key: str) -> str | None:
+    """An id as WB sends it: a non-negative int or a string of ASCII digits; None when absent. Anything else
+    (true/false, a list, an object, a float, text) is a LayoutError, never its ``str()``."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return value.strip()
+    raise LayoutError(f"'{key}' is not an id: {value!r:.60}")
 
 
 def _text(value: Any, key: str = "value") -> str | None:

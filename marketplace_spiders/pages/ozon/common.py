@@ -23,7 +23,12 @@ MANUFACTURER_KEYS = ("Производитель", "Изготовитель", "
 _SKU_IN_PATH = re.compile(r"/product/(?:[^/?#]*-)?(\d+)/?")
 _SELLER_ID_IN_LINK = re.compile(r"/seller/(?:[^/?#]*-)?(\d+)/?(?:[?#]|$)")
 _SELLER_SLUG_IN_LINK = re.compile(r"/seller/([^/?#]+)/?")
-_TAG = re.compile(r"<[^>]+>")
+# The formatting markup Ozon itself writes into its text values (real samples: ``<b>Оригинал</b>`` in label
+# titles, ``<br/>``, ``<a href='…'>``, ``<span …>``, ``<div …>``; ``<font>``/``<i>``/``<strong>``/``<em>``/``<p>``
+# of the same kind). Seller text inside those values is HTML-escaped by Ozon (``&#34;``, ``&#x2F;``), so a
+# seller's own ``<script>`` or ``<3 шт>`` is never one of these tags once the value is read.
+_OZON_MARKUP = re.compile(
+    r"</?(?:b|br|span|font|i|strong|em|a|div|p|u|s|sup|sub|small|nobr)(?:\s+[^<>]*)?\s*/?>", re.IGNORECASE)
 LEGAL_FORM = re.compile(r"^\s*(ООО|ИП|АО|ПАО|ЗАО|ОАО|НАО|ОДО|Индивидуальный предприниматель)\b")
 
 
@@ -51,10 +56,13 @@ def loads(text: Any) -> Any:
 
 
 def clean_text(value: Any) -> str | None:
-    """Ozon texts may carry HTML entities twice-escaped (``&#34;``) and ``<b>`` tags; normalise them."""
+    """The text an Ozon value shows a buyer: Ozon's own formatting tags (``_OZON_MARKUP``) removed, then the
+    entities Ozon escaped seller text with (``&#34;``, ``&#x2F;``, ``&amp;``, ``&lt;``) unescaped once — in
+    that order, so an escaped ``&lt;b&gt;`` a seller wrote stays ``<b>`` and ``&amp;amp;`` stays ``&amp;``.
+    Any other ``<…>`` (``<script>``, ``<3 шт>``) is seller text and kept."""
     if not isinstance(value, str):
         return None
-    text = html.unescape(_TAG.sub("", value)).replace("\xa0", " ").strip()
+    text = html.unescape(_OZON_MARKUP.sub("", value)).replace("\xa0", " ").strip()
     return text or None
 
 

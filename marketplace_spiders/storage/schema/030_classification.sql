@@ -12,7 +12,7 @@ CREATE TABLE listing_classifications (
     classifier_version  VARCHAR,            -- sha256 prefix of the rule data files
     run_id              VARCHAR,            -- run whose observation was classified first
     classified_at       TIMESTAMP,          -- observed_at of that observation
-    verdict             VARCHAR NOT NULL,   -- strong | possible | unrelated
+    verdict             VARCHAR NOT NULL,   -- strong | possible | unrelated | error
     reasons             VARCHAR[],
     product_ids         VARCHAR[],          -- products.toml ids of named products matched (not generic words)
     details             JSON,               -- {"products": [...], "counter_signals": [...]} of the classification
