@@ -52,10 +52,7 @@ def run_file(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) 
 
 
 def relation_exists(con: duckdb.DuckDBPyConnection, name: str, tables_only: bool = False) -> bool:
-    sql = "SELECT table_name FROM duckdb_tables() WHERE table_name = $name AND NOT internal"
-    if not tables_only:
-        sql += " UNION ALL SELECT view_name FROM duckdb_views() WHERE view_name = $name AND NOT internal"
-    return bool(con.execute(sql, {"name": name}).fetchall())
+    return bool(con.execute(sql_text("relation_exists"), {"name": name, "tables_only": tables_only}).fetchall())
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:

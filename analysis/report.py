@@ -30,7 +30,8 @@ import pyarrow as pa
 from analysis import outputs, plots
 from analysis.outputs import Report, Section
 from analysis.queries import ensure_analysis_views, relation_exists, run_file, run_sql, sql_text
-from marketplace_spiders.watchlist import MARKETPLACES, Watchlist, WatchlistError, default_path
+from marketplace_spiders.core_config import WatchlistConfig
+from marketplace_spiders.watchlist import MARKETPLACES, Watchlist, WatchlistError
 
 HTML_ROWS = 100  # rows of each table shown in the report; the CSV/Parquet files hold all of them
 TOP_SELLERS = 20
@@ -85,12 +86,12 @@ def crawl_watchlist_path() -> str | None:
 
     settings = Settings()
     settings.setmodule(os.environ.get("SCRAPY_SETTINGS_MODULE") or "marketplace_spiders.settings", priority="project")
-    return settings.get("WATCHLIST_PATH") or default_path()
+    return WatchlistConfig.from_settings(settings).path
 
 
 def known_marketplaces(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The marketplaces a crawl can have, and any other the database holds runs of."""
-    rows = con.execute("SELECT DISTINCT marketplace FROM crawl_runs WHERE marketplace IS NOT NULL").fetchall()
+    rows = con.execute(sql_text("known_marketplaces")).fetchall()
     return sorted(set(MARKETPLACES) | {r[0] for r in rows})
 
 
@@ -135,12 +136,7 @@ def build(
                  "top_sellers", "crawl_health", "verdicts"):
         tables[name] = _export(out, name, run_file(con, name, params))
 
-    scope = con.execute(
-        "SELECT count(DISTINCT (marketplace, product_id)), "
-        "count(DISTINCT (marketplace, product_id)) FILTER (WHERE watch_product IS NOT NULL), "
-        "count(DISTINCT (marketplace, product_id)) FILTER (WHERE verdict = 'strong'), "
-        "count(DISTINCT (marketplace, product_id)) FILTER (WHERE verdict = 'possible') FROM report_listings"
-    ).fetchall()[0]
+    scope = con.execute(sql_text("report_scope")).fetchall()[0]
     health = tables["crawl_health"]
     requests = int(health["requests"].sum())
     report.figures = [

@@ -267,15 +267,15 @@ def run_listings(count: int, rng: random.Random) -> list[dict]:
 
 
 def ingest_timed(db: Database, run_dir: Path, hooks: bool) -> float:
-    saved = list(database.AFTER_INGEST_HOOKS)
+    saved = database.Database.after_ingest
     if not hooks:
-        database.AFTER_INGEST_HOOKS.clear()
+        database.Database.after_ingest = lambda self, con: None
     try:
         started = time.perf_counter()
         db.ingest_run(run_dir)
         return time.perf_counter() - started
     finally:
-        database.AFTER_INGEST_HOOKS[:] = saved
+        database.Database.after_ingest = saved
 
 
 def classify_timed(db: Database, run_id: str) -> tuple[float, int]:

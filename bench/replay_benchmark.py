@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "fixtures" / "real-samples" / "wildberries" / "ru-marketplace-mcp_fixtures"
+SAMPLES = ROOT / "marketplace_spiders" / "marketplaces" / "wildberries" / "real_samples" / "ru-marketplace-mcp_fixtures"
 TERM = "бенчмарк"
 QUERY = {"appType": 1, "curr": "rub", "dest": "-1257786", "locale": "ru"}
 

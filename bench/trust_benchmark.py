@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/trust_benchmark.py [--bad-inputs 3000] [--kills 5]
 
-1. Every real block page in fixtures/real-samples (BLOCKED_*) through `detect_block`, and every healthy
-   real sample (must not be flagged), also with every block marker written into its seller text (every
+1. Every real block page in the repository (BLOCKED_* in marketplaces/*/real_samples and
+   fixtures/real-samples) through `detect_block`, and every healthy real sample (must not be flagged), also
+   with every block marker written into its seller text (every
    JSON string, every text node / free-text attribute / inline state blob of HTML; must not be flagged).
 2. Bad inputs: random truncations, byte flips, wrongly typed JSON values, re-encodings and empty bodies of
    the real samples through every page object; a "crash" is any exception other than LayoutError.
@@ -36,48 +37,46 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from hostile_text import BLOCK_MARKERS, inject_html, inject_json_body  # noqa: E402
 
+from marketplace_spiders import marketplaces  # noqa: E402
 from marketplace_spiders.blocks import detect_block  # noqa: E402
-from marketplace_spiders.pages import ozon, wildberries, yandex_market  # noqa: E402
 from marketplace_spiders.pages.errors import LayoutError  # noqa: E402
 from marketplace_spiders.storage.database import Database, staging_root_for  # noqa: E402
 
-SAMPLES = ROOT / "fixtures" / "real-samples"
-RUN_1 = ROOT / "fixtures" / "wildberries" / "timeline" / "run-1"
+SAMPLES = ROOT / "fixtures" / "real-samples"  # samples of marketplaces not built yet
+SAMPLE_ROOTS = {m.slug: m.real_samples_dir for m in marketplaces.marketplaces()}  # each built marketplace's own
+RUN_1 = marketplaces.get("wildberries").timeline_dir / "run-1"
 AT = datetime(2026, 11, 1, tzinfo=UTC)
 BLOCK_STATUS = {"wildberries": 200, "ozon": 403, "dns_shop": 403}
 
-PARSERS = [
-    (lambda r: wildberries.WbDetailPage(r).observations([1280469586], AT),
-     "wildberries/ru-marketplace-mcp_fixtures/card_v4_live.json", "https://card.wb.ru/cards/v4/detail?nm=1"),
-    (lambda r: wildberries.WbSearchPage(r).search_hits("x", 1, 100, AT),
-     "wildberries/ru-marketplace-mcp_fixtures/search_v9_live.json", "https://search.wb.ru/exactmatch/ru/common/v9/search"),
-    (lambda r: wildberries.WbBasketCardPage(r).to_content(AT),
-     "wildberries/basket_card_json__compact__RuslanTelnov_179790764.json", "https://basket-12.wbbasket.ru/card.json"),
-    (lambda r: wildberries.WbSupplierPage(r).to_seller(AT),
-     "wildberries/BlankTrail_testdata/supplier-static.json", "https://static-basket-01.wbbasket.ru/s.json"),
-    (lambda r: ozon.OzonProductPage(r).to_item(AT), "ozon/krein15_fixtures/ozon_product.json",
-     "https://www.ozon.ru/api/composer-api.bx/page/json/v2?url=/product/5413206766/"),
-    (lambda r: ozon.OzonSearchPage(r).search_hits("x", 1, AT), "ozon/krein15_fixtures/ozon_search.json",
-     "https://www.ozon.ru/api/composer-api.bx/page/json/v2?url=/search/?text=x"),
-    (lambda r: yandex_market.YandexMarketProductPage(r).to_item(AT),
-     "yandex_market/ru-marketplace-mcp_fixtures/card_washer.html", "https://market.yandex.ru/product--x/1"),
-    (lambda r: yandex_market.YandexMarketSearchPage(r).search_hits("x", 1, AT),
-     "yandex_market/ru-marketplace-mcp_fixtures/search_washer.html", "https://market.yandex.ru/search?text=x"),
-]
+# Every registered page object on its real input (the registry's fuzz cases read from real samples).
+PARSERS = [(case.parse, marketplace.folder / case.sample, case.url)
+           for marketplace in marketplaces.marketplaces() for case in marketplace.fuzz_cases()
+           if case.sample.startswith("real_samples/")]
+HTML_URLS = {case.url for marketplace in marketplaces.marketplaces() for case in marketplace.fuzz_cases() if case.html}
+
+
+def real_samples() -> list[tuple[str, Path]]:
+    """(marketplace slug, file) of every real sample in the repository, wherever it lives."""
+    found = [(slug, p) for slug, root in SAMPLE_ROOTS.items() for p in sorted(root.rglob("*")) if p.is_file()]
+    found += [(p.relative_to(SAMPLES).parts[0], p) for p in sorted(SAMPLES.rglob("*"))
+              if p.is_file() and len(p.relative_to(SAMPLES).parts) > 1]
+    return found
 
 
 def block_figures() -> None:
-    blocked = sorted(SAMPLES.rglob("BLOCKED_*"))
+    samples = real_samples()
+    marketplace_of = {path: slug for slug, path in samples}
+    blocked = [path for _, path in samples if path.name.startswith("BLOCKED_")]
     right = 0
     for path in blocked:
-        marketplace = path.relative_to(SAMPLES).parts[0]
+        marketplace = marketplace_of[path]
         block = detect_block(marketplace, BLOCK_STATUS.get(marketplace, 403), {}, path.read_bytes(), "https://x/",
                              "html")
         right += block is not None
-    healthy = [p for p in sorted(SAMPLES.rglob("*")) if p.is_file() and p.suffix in (".json", ".html")
+    healthy = [p for _, p in samples if p.suffix in (".json", ".html")
                and not p.name.startswith("BLOCKED_") and not p.name.endswith(".provenance.json")]
     flagged = [p.name for p in healthy
-               if detect_block(p.relative_to(SAMPLES).parts[0], 200, {}, p.read_bytes(), "https://x/",
+               if detect_block(marketplace_of[p], 200, {}, p.read_bytes(), "https://x/",
                                "json" if p.suffix == ".json" else "html")]
     print(f"block pages tried: {len(blocked)}, correctly classified: {right}")
     print(f"healthy real samples tried: {len(healthy)}, wrongly flagged as blocked: {len(flagged)} {flagged or ''}")
@@ -93,7 +92,7 @@ def block_figures() -> None:
                 continue
             tried += 1
             start = time.perf_counter()
-            if detect_block(path.relative_to(SAMPLES).parts[0], 200, {}, body, "https://x/",
+            if detect_block(marketplace_of[path], 200, {}, body, "https://x/",
                             "json" if is_json else "html"):
                 flagged.append(f"{path.name}+{marker!r}")
             seconds += time.perf_counter() - start
@@ -135,8 +134,8 @@ def bad_input_figures(count: int, seed: int) -> None:
     layout_errors = 0
     for _ in range(count):
         parse, sample, url = rng.choice(PARSERS)
-        body, encoding = mutate((SAMPLES / sample).read_bytes(), rng)
-        cls = HtmlResponse if url.startswith("https://market.yandex.ru") else TextResponse
+        body, encoding = mutate(sample.read_bytes(), rng)
+        cls = HtmlResponse if url in HTML_URLS else TextResponse
         try:
             parse(cls(url=url, body=body, encoding=encoding))
         except LayoutError:

@@ -23,6 +23,8 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+from marketplace_spiders.block_kinds import all_block_kinds
+
 TEXT_MARKER_STATUSES = frozenset({401, 403, 429, 503})
 """Statuses on which text nodes are searched (block pages' own wording)."""
 
@@ -33,35 +35,22 @@ real one, Avito's captcha variant, is 43 KB), real product/search pages run to m
 MAX_TEXT_CHARS = 16_000
 """Collected text (title, text nodes) is capped: block pages are small."""
 
+# The markers of every block kind (marketplace_spiders.block_kinds: the core's, then each marketplace's).
+_KINDS = all_block_kinds()
 # Whole <title> of a challenge page (whitespace-normalised) -> kind.
-TITLES: dict[str, str] = {
-    "Доступ ограничен: проблема с IP": "avito_firewall",
-    "Доступ ограничен": "ozon_access_restricted",
-    "Почти готово...": "wbaas_challenge",
-}
+TITLES: dict[str, str] = {title: k.kind for k in _KINDS for title in k.titles}
 # Path segments (in order) of the challenge's own resource/form URLs -> kind.
-RESOURCE_PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("wbaas_challenge", ("__wbaas", "challenges")),
-    ("avito_firewall", ("firewall", "captcha")),
-    ("ozon_access_restricted", ("abt-challenge",)),
-    ("ym_smartcaptcha", ("showcaptcha",)),
-    ("ym_smartcaptcha", ("checkcaptcha",)),
-    ("qrator", ("__qrator",)),
-)
+RESOURCE_PATHS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (k.kind, path) for k in _KINDS for path in k.resource_paths)
 # Substring of a script's src host or path (lower case) -> kind.
-SCRIPT_HOSTS: tuple[tuple[str, str], ...] = (("smartcaptcha", "ym_smartcaptcha"),)
+SCRIPT_HOSTS: tuple[tuple[str, str], ...] = tuple((word, k.kind) for k in _KINDS for word in k.script_hosts)
 # Substring of an id/class/name token (lower case) -> kind. Not the bare word "captcha": healthy YM pages
 # preload an empty @marketfront/CaptchaService widget.
-IDENTIFIERS: tuple[tuple[str, str], ...] = (
-    ("checkbox_captcha", "ym_smartcaptcha"), ("smartcaptcha", "ym_smartcaptcha"),
-)
+IDENTIFIERS: tuple[tuple[str, str], ...] = tuple((word, k.kind) for k in _KINDS for word in k.identifiers)
+# Attribute names that together mark a challenge page -> kind.
+ATTRIBUTES: tuple[tuple[tuple[str, ...], str], ...] = tuple((k.attributes, k.kind) for k in _KINDS if k.attributes)
 # Text-node wording of block pages, searched only on TEXT_MARKER_STATUSES.
-TEXTS: tuple[tuple[str, str], ...] = (
-    ("Доступ ограничен: проблема с IP", "avito_firewall"),
-    ("fab_chlg_", "ozon_access_restricted"),
-    ("Guru meditation", "qrator"),
-)
-WBAAS_ATTRIBUTES = ("data-site-key", "data-req-uuid")
+TEXTS: tuple[tuple[str, str], ...] = tuple((words, k.kind) for k in _KINDS for words in k.texts)
 
 # Tag -> its attribute holding a URL of the page's own resource or form (not <a href>: product links carry
 # slugs made from seller titles).
@@ -69,10 +58,7 @@ RESOURCE_ATTRIBUTES = {"script": "src", "link": "href", "iframe": "src", "form":
 IDENTIFIER_ATTRIBUTES = ("id", "class", "name")
 RAW_TEXT_TAGS = frozenset({"script", "style", "noframes", "template", "textarea"})
 
-PRECHECK = (
-    b"__wbaas", b"data-site-key", b"abt-challenge", b"fab_chlg_", b"captcha", b"__qrator", b"guru meditation",
-    b"firewall", "доступ ограничен".encode(), "почти готово".encode(),
-)
+PRECHECK: tuple[bytes, ...] = tuple(dict.fromkeys(word for k in _KINDS for word in k.precheck))
 """Lower-cased byte strings, one of which must be in the (lower-cased) head before markup is parsed."""
 
 
@@ -101,8 +87,9 @@ def scan_markup(head: str, status: int, size: int) -> tuple[str, str] | None:
         for word, kind in IDENTIFIERS:
             if word in token:
                 return kind, f"element id/class {token!r}"
-    if all(name in scanner.attribute_names for name in WBAAS_ATTRIBUTES):
-        return "wbaas_challenge", "elements carry 'data-site-key' and 'data-req-uuid' attributes"
+    for names, kind in ATTRIBUTES:
+        if all(name in scanner.attribute_names for name in names):
+            return kind, "elements carry " + " and ".join(repr(name) for name in names) + " attributes"
     text = " ".join("".join(scanner.text).split())
     for words, kind in TEXTS:
         if words in text:

@@ -23,6 +23,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from marketplace_spiders.blocks import Block, detect_block
+from marketplace_spiders.core_config import BlockConfig, RecordingConfig
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,11 @@ class BlockedResponse(IgnoreRequest):
 class BlockDetectionMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        settings = crawler.settings
-        self.retry_times = settings.getint("BLOCK_RETRY_TIMES", 2)
-        self.backoff_base = settings.getfloat("BLOCK_BACKOFF_BASE", 10.0)
-        self.backoff_max = settings.getfloat("BLOCK_BACKOFF_MAX", 120.0)
-        self.replay = bool(settings.get("REPLAY_DIR"))
+        config = BlockConfig.from_crawler(crawler)
+        self.retry_times = config.retry_times
+        self.backoff_base = config.backoff_base
+        self.backoff_max = config.backoff_max
+        self.replay = RecordingConfig.from_crawler(crawler).replay
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BlockDetectionMiddleware:

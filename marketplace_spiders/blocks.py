@@ -5,7 +5,9 @@ and names the anti-bot answer it matches, or returns None for anything else. It 
 response is healthy; a page object still fails loudly on a layout it does not know.
 
 The markers come from real captures (``shared/real-samples/*/BLOCKED_*``) and from what other projects
-report (``shared/real-samples/ENDPOINTS.md``). Markers are distinctive enough to be checked on every
+report (``shared/real-samples/ENDPOINTS.md``). A built marketplace declares its own kinds and markers in
+``marketplaces/<slug>/blocks.py``; the core keeps the generic kinds and those of anti-bot systems whose
+marketplace has no folder yet (``block_kinds.CORE_BLOCK_KINDS``). Markers are distinctive enough to be checked on every
 marketplace, so ``Block.kind`` names the anti-bot system that answered (``ym_smartcaptcha`` on a Lamoda
 page is Yandex SmartCaptcha too), while ``Block.marketplace`` is the marketplace that was asked.
 
@@ -17,8 +19,8 @@ element ids/classes, attribute names) and, on a 401/403/429/503 only, by its tex
 (titles, names, descriptions, JSON state blobs) therefore never changes the verdict. Only the first
 ``HEAD_BYTES`` of a body are read: block pages are small, healthy pages run to 2 MB.
 
-Kinds (``retryable`` = an automatic retry after a back-off has a real chance without a new IP, session
-or browser):
+Kinds today (``KINDS`` is computed from the registry; ``retryable`` = an automatic retry after a back-off
+has a real chance without a new IP, session or browser):
 
 =====================  =========  ====================================================================
 kind                   retryable  what it is
@@ -46,7 +48,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from marketplace_spiders.block_kinds import all_block_kinds, marketplace_block_kinds
 from marketplace_spiders.block_markup import might_carry_markers, scan_markup
+from marketplace_spiders.marketplaces.descriptor import BlockResponse
 
 HEAD_BYTES = 64 * 1024
 """How much of a body is read for markers."""
@@ -57,12 +61,8 @@ SMALL_JSON_BYTES = 4096
 QRATOR_MARKETPLACES = frozenset({"dns_shop", "citilink"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
-KINDS = frozenset({
-    "wbaas_challenge", "status_498", "tls_fingerprint_403", "rate_limited", "ozon_access_restricted",
-    "ozon_redirect_loop", "ym_smartcaptcha", "megamarket_code7", "avito_firewall", "qrator", "forbidden",
-    "json_endpoint_html", "empty_302",
-})
-RETRYABLE_KINDS = frozenset({"rate_limited", "empty_302"})
+KINDS = frozenset(kind.kind for kind in all_block_kinds())
+RETRYABLE_KINDS = frozenset(kind.kind for kind in all_block_kinds() if kind.retryable)
 
 Headers = Mapping[Any, Any]
 """A plain ``dict[str, str]`` or Scrapy ``Headers`` (bytes keys, lists of bytes values)."""
@@ -115,26 +115,27 @@ def detect_block(
         if found:
             return block(*found)
 
-    for where, value in (("Location header", location), ("URL", url)):
-        if "/showcaptcha" in value:
-            return block("ym_smartcaptcha", f"{where} goes to /showcaptcha: {value[:200]}")
-    if status in REDIRECT_STATUSES:
-        # Only on a redirect: healthy Ozon pages carry `__rr=1` inside their paginator links.
-        for where, value in (("Location header", location), ("URL", url)):
-            if "__rr=" in value or "__rr%3D" in value:
-                return block("ozon_redirect_loop", f"HTTP {status}, {where} carries __rr=: {value[:200]}")
-        if not head.strip() and (not location or location == url):
-            return block("empty_302", f"HTTP {status} with an empty body and no new Location")
+    seen = BlockResponse(marketplace, status, head, first, url, location, _header(headers, "server"), expected)
 
+    def declared(stage: str) -> Block | None:
+        """The first marketplace-declared kind whose response rule of ``stage`` matches."""
+        for owner, kind in marketplace_block_kinds():
+            if kind.check is None or kind.stage != stage or (kind.own_marketplace_only and owner != marketplace):
+                continue
+            reason = kind.check(seen)
+            if reason:
+                return block(kind.kind, reason)
+        return None
+
+    found = declared("url") or (declared("redirect") if status in REDIRECT_STATUSES else None)
+    if found:
+        return found
     if status == 429:
         return block("rate_limited", "HTTP 429 Too Many Requests")
-    if status == 498:
-        return block("status_498", "HTTP 498 (WB anti-bot token missing)")
+    found = declared("status")
+    if found:
+        return found
     if status in (401, 403):
-        server = _header(headers, "server")
-        if marketplace == "wildberries" and expected == "json" and first in (b"<", b""):
-            detail = f", Server: {server}" if server else ""
-            return block("tls_fingerprint_403", f"HTTP {status} non-JSON body from a JSON host{detail}")
         if marketplace in QRATOR_MARKETPLACES:
             return block("qrator", f"HTTP {status} from a Qrator-protected site")
         return block("forbidden", f"HTTP {status}")

@@ -15,7 +15,8 @@ Use::
         async def start(self):
             yield scrapy.Request(url, meta=browser_request_meta("div.tile"), errback=close_page_on_error)
 
-Settings (a Scrapy setting, or for ``browser_settings()`` without arguments an environment variable):
+Settings (``BrowserConfig`` in marketplace_spiders/core_config.py; each a Scrapy setting, else the environment
+variable of the same name, else the default; ``-s`` always wins):
 
 ========================================= ======= ==================================================
 ``CHROMIUM_PATH``                         auto    the Chromium executable
@@ -28,9 +29,11 @@ Settings (a Scrapy setting, or for ``browser_settings()`` without arguments an e
 ========================================= ======= ==================================================
 
 The ``BROWSER_MAX_CONTEXTS``, ``BROWSER_MAX_PAGES_PER_CONTEXT`` and ``BROWSER_NAVIGATION_TIMEOUT_MS`` names
-of earlier versions are still read. ``browser_settings()`` also enables :class:`BrowserAddon`, which at crawl
-start rebuilds the launch options from the crawler's final settings (so ``-s CHROMIUM_PATH=…`` works),
-raises :class:`BrowserMissing` when the executable does not exist (without it scrapy-playwright only logs
+of earlier versions are still read. ``browser_settings()`` (no argument) reads nothing: it names the download
+handlers and enables :class:`BrowserAddon`, which at crawl start builds everything that depends on a setting
+from the crawler's final settings (launch options, the scrapy-playwright limits, ``CONCURRENT_REQUESTS`` =
+contexts x pages unless a spider or ``-s`` sets it), so ``-s`` wins over the environment; it raises
+:class:`BrowserMissing` when the executable does not exist (without it scrapy-playwright only logs
 "Executable doesn't exist" on every request and Scrapy exits 0 with nothing fetched), and adds the page pool.
 Replays (``REPLAY_DIR``) never launch the browser and skip all three.
 
@@ -51,7 +54,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+from marketplace_spiders.core_config import BrowserConfig, RecordingConfig
 
 SYSTEM_CHROMIUM = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser")
 SERVER_FLAGS = (
@@ -67,46 +73,31 @@ BLOCKED_URL_PATTERNS = (
 )
 logger = logging.getLogger(__name__)
 HANDLER = "marketplace_spiders.browser.PooledPlaywrightHandler"
-DEFAULTS: dict[str, Any] = {
-    "BROWSER_BLOCK_RESOURCES": True,
-    "PLAYWRIGHT_MAX_CONTEXTS": 1,
-    "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 4,
-    "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 45_000,
-    "BROWSER_PAGE_REUSE": True,
-    "BROWSER_PAGE_MAX_USES": 10,
+STATIC_SETTINGS: dict[str, Any] = {
+    "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
+    "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+    "ADDONS": {"marketplace_spiders.browser.BrowserAddon": 0},
+    "PLAYWRIGHT_BROWSER_TYPE": "chromium",
 }
-OLD_NAMES = {
-    "PLAYWRIGHT_MAX_CONTEXTS": "BROWSER_MAX_CONTEXTS",
-    "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": "BROWSER_MAX_PAGES_PER_CONTEXT",
-    "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "BROWSER_NAVIGATION_TIMEOUT_MS",
-}
+"""What ``browser_settings()`` gives: nothing in it depends on a setting or the environment."""
 
 
 class BrowserMissing(RuntimeError):
     """No Chromium executable: a browser crawl would silently fetch nothing."""
 
 
-def _value(config: Mapping[str, Any], name: str) -> Any:
-    for key in (name, OLD_NAMES.get(name)):
-        if key and config.get(key) not in (None, ""):
-            return config.get(key)
-    return DEFAULTS[name]
-
-
-def _flag(config: Mapping[str, Any], name: str) -> bool:
-    value = _value(config, name)
-    if isinstance(value, str):
-        return value.strip().lower() not in ("0", "false", "no", "off")
-    return bool(value)
+def _config(config: Mapping[str, Any] | BrowserConfig | None) -> BrowserConfig:
+    """``config`` as a BrowserConfig: Scrapy settings or a mapping (then the environment, then the defaults);
+    None = the environment and the defaults."""
+    return config if isinstance(config, BrowserConfig) else BrowserConfig.from_settings(config)
 
 
 def find_chromium(configured: str | None = None) -> str | None:
-    """The Chromium to drive: ``configured``, else env ``CHROMIUM_PATH``, else the system browser, else None
-    (Playwright's own download). A configured path is returned even if missing: :func:`ensure_browser`
-    reports it."""
-    candidate = configured or os.environ.get("CHROMIUM_PATH")
-    if candidate:
-        return candidate
+    """The Chromium to drive: ``configured`` (``BrowserConfig.chromium_path``: the CHROMIUM_PATH setting, else
+    environment variable), else the system browser, else None (Playwright's own download). A configured path is
+    returned even if missing: :func:`ensure_browser` reports it."""
+    if configured:
+        return configured
     for path in SYSTEM_CHROMIUM:
         if os.access(path, os.X_OK):
             return path
@@ -118,22 +109,23 @@ def playwright_chromium_installed() -> bool:
     return any(cache.glob("chromium*/chrome-linux*/chrome")) or any(cache.glob("chromium_headless_shell*/*/*"))
 
 
-def launch_options(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def launch_options(config: Mapping[str, Any] | BrowserConfig | None = None) -> dict[str, Any]:
     """``PLAYWRIGHT_LAUNCH_OPTIONS``: headless Chromium with server flags (and blocking flags if enabled)."""
-    config = os.environ if config is None else config
-    args = list(SERVER_FLAGS) + (list(BLOCK_FLAGS) if _flag(config, "BROWSER_BLOCK_RESOURCES") else [])
+    browser = _config(config)
+    args = list(SERVER_FLAGS) + (list(BLOCK_FLAGS) if browser.block_resources else [])
     options: dict[str, Any] = {"headless": True, "args": args}
-    path = find_chromium(config.get("CHROMIUM_PATH"))
+    path = find_chromium(browser.chromium_path)
     if path:
         options["executable_path"] = path
     return options
 
 
-def ensure_browser(config: Mapping[str, Any] | None = None) -> str:
+def ensure_browser(config: Mapping[str, Any] | BrowserConfig | None = None) -> str:
     """The executable a crawl with ``config`` would launch; raises :class:`BrowserMissing` when it does not
-    exist. ``config``: Scrapy settings (their ``PLAYWRIGHT_LAUNCH_OPTIONS`` if set) or the environment."""
-    config = os.environ if config is None else config
-    options = config.get("PLAYWRIGHT_LAUNCH_OPTIONS") or launch_options(config)
+    exist. ``config``: Scrapy settings (their ``PLAYWRIGHT_LAUNCH_OPTIONS`` if set), a BrowserConfig, or None
+    (the environment)."""
+    given = config.get("PLAYWRIGHT_LAUNCH_OPTIONS") if isinstance(config, Mapping) else None
+    options = given or launch_options(config)
     path = options.get("executable_path")
     if path:
         if not os.access(path, os.X_OK):
@@ -146,38 +138,52 @@ def ensure_browser(config: Mapping[str, Any] | None = None) -> str:
                          "or run `playwright install chromium`")
 
 
-def browser_settings(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def browser_settings(config: Mapping[str, Any] | BrowserConfig | None = None) -> dict[str, Any]:
     """The scrapy-playwright settings block, for the ``custom_settings`` of a spider that needs the browser
-    (the playwright download handlers are set only there). ``config``: Scrapy settings or a mapping like
-    ``os.environ`` (the default) to read the names in the module docstring from."""
-    config = os.environ if config is None else config
-    contexts = int(_value(config, "PLAYWRIGHT_MAX_CONTEXTS"))
-    pages = int(_value(config, "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"))
+    (the playwright download handlers are set only there).
+
+    Without ``config`` (``custom_settings = browser_settings()``, evaluated when the spider module is imported)
+    it reads nothing, neither settings nor the environment: :class:`BrowserAddon` fills in the rest from the
+    crawler's final settings, so ``-s`` wins. With ``config`` (Scrapy settings, a mapping or a BrowserConfig)
+    the block also holds those values, for code that builds its settings itself."""
+    if config is None:
+        return {k: (dict(v) if isinstance(v, dict) else v) for k, v in STATIC_SETTINGS.items()}
+    return {**browser_settings(), **_resolved(_config(config))}
+
+
+def _resolved(browser: BrowserConfig) -> dict[str, Any]:
+    """The settings derived from a BrowserConfig."""
     return {
-        "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
-        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
-        "ADDONS": {"marketplace_spiders.browser.BrowserAddon": 0},
-        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-        "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(config),
-        "PLAYWRIGHT_MAX_CONTEXTS": contexts,
-        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": pages,
-        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(_value(config, "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT")),
-        "BROWSER_BLOCK_RESOURCES": _flag(config, "BROWSER_BLOCK_RESOURCES"),
+        "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(browser),
+        "PLAYWRIGHT_MAX_CONTEXTS": browser.max_contexts,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": browser.max_pages_per_context,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": browser.navigation_timeout_ms,
+        "BROWSER_BLOCK_RESOURCES": browser.block_resources,
         # more requests in flight than pages would only wait inside the handler, their timeouts running
-        "CONCURRENT_REQUESTS": contexts * pages,
+        "CONCURRENT_REQUESTS": browser.max_contexts * browser.max_pages_per_context,
     }
 
 
 class BrowserAddon:
-    """Scrapy add-on enabled by :func:`browser_settings`: launch options from the final settings, and a
-    crawl that cannot start the browser fails at once (exception, exit code 1) instead of fetching nothing."""
+    """Scrapy add-on enabled by :func:`browser_settings`: everything that depends on a browser setting, built
+    from the final settings (``-s`` > spider > settings.py > environment > default), and a crawl that cannot
+    start the browser fails at once (exception, exit code 1) instead of fetching nothing."""
 
     def update_settings(self, settings: Any) -> None:
-        if settings.get("REPLAY_DIR"):
+        if RecordingConfig.from_settings(settings).replay:
             return
-        settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch_options(settings), priority="spider")
+        browser = BrowserConfig.from_settings(settings)
+        for name, value in _resolved(browser).items():
+            if name in ("CONCURRENT_REQUESTS", "PLAYWRIGHT_LAUNCH_OPTIONS"):
+                # derived values, unless a spider or the command line chose them itself
+                if (settings.getpriority(name) or 0) < SETTINGS_PRIORITIES["spider"]:
+                    settings.set(name, value, priority="spider")
+            else:
+                # the value the group resolved: what -s, the spider or settings.py gave (old names included),
+                # else the environment or the default, for scrapy-playwright to read
+                settings.set(name, value, priority=max(settings.getpriority(name) or 0, SETTINGS_PRIORITIES["spider"]))
         ensure_browser(settings)
-        if _flag(settings, "BROWSER_PAGE_REUSE"):
+        if browser.page_reuse:
             settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", BrowserPagePool, 950)
 
 
@@ -200,7 +206,7 @@ class BrowserPagePool:
 
     def __init__(self, crawler: Any) -> None:
         self.stats = crawler.stats
-        self.max_uses = int(_value(crawler.settings, "BROWSER_PAGE_MAX_USES"))
+        self.max_uses = BrowserConfig.from_crawler(crawler).page_max_uses
         self.idle: dict[str, list[tuple[Any, int]]] = {}  # context name -> [(page, navigations so far)]
         self.opening: list[dict] = []  # meta of requests whose page scrapy-playwright has yet to open
 
@@ -288,16 +294,16 @@ async def block_resources(page: Any, request: Any) -> None:
     _BLOCKING_PAGES.add(page)
 
 
-def browser_request_meta(wait_selector: str | None = None, *, include_page: bool = False,
-                         block: bool | None = None, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def browser_request_meta(wait_selector: str | None = None, *, include_page: bool = False, block: bool | None = None,
+                         config: Mapping[str, Any] | BrowserConfig | None = None) -> dict[str, Any]:
     """Request meta for a page rendered in the browser. ``wait_selector``: a selector that proves the content
     is there (timing luck is not a wait). ``include_page``: hand the page to the callback, which must close
     it (and use :func:`close_page_on_error` as errback). ``block``: default ``BROWSER_BLOCK_RESOURCES`` of
-    ``config`` (Scrapy settings or the environment)."""
+    ``config`` (a BrowserConfig, Scrapy settings, or None: the environment)."""
     from scrapy_playwright.page import PageMethod
 
     if block is None:
-        block = _flag(os.environ if config is None else config, "BROWSER_BLOCK_RESOURCES")
+        block = _config(config).block_resources
     meta: dict[str, Any] = {"playwright": True, "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"}}
     if include_page:
         meta["playwright_include_page"] = True

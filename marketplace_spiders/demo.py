@@ -1,7 +1,8 @@
 """`make demo`: replay the bundled recorded crawls through the real spiders into a fresh DuckDB file,
 then print a summary and write the analysis report (HTML + Markdown, plots, CSV/Parquet tables).
 
-Every recording folder ``fixtures/<marketplace>/timeline/run-*`` is replayed with
+Every recording folder of every registered marketplace (``marketplace_spiders/marketplaces/<slug>/fixtures/
+timeline/run-*``, ``Marketplace.timeline_runs()``) is replayed with
 ``scrapy crawl <marketplace> -s REPLAY_DIR=<folder>``, oldest recording first, so the database holds
 a timeline exactly as if those crawls had run live at the recorded times.
 """
@@ -18,15 +19,25 @@ from pathlib import Path
 
 import duckdb
 
+from marketplace_spiders import marketplaces
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def recordings(fixtures: Path) -> list[tuple[str, str, Path]]:
-    """(recorded_at, marketplace, folder) of every bundled run, oldest first."""
+def timeline_runs(fixtures: Path | None = None) -> list[Path]:
+    """The recorded runs to replay: every registered marketplace's bundled timeline, or, with ``fixtures``,
+    the ``<marketplace>/timeline/run-*`` folders under that folder (another tree of recordings)."""
+    if fixtures is not None:
+        return [meta.parent for meta in fixtures.glob("*/timeline/run-*/meta.json")]
+    return [run for marketplace in marketplaces.marketplaces() for run in marketplace.timeline_runs()]
+
+
+def recordings(fixtures: Path | None = None) -> list[tuple[str, str, Path]]:
+    """(recorded_at, marketplace, folder) of every bundled run (see ``timeline_runs``), oldest first."""
     found = []
-    for meta_file in fixtures.glob("*/timeline/run-*/meta.json"):
-        meta = json.loads(meta_file.read_text("utf-8"))
-        found.append((meta["recorded_at"], meta["marketplace"], meta_file.parent))
+    for folder in timeline_runs(fixtures):
+        meta = json.loads((folder / "meta.json").read_text("utf-8"))
+        found.append((meta["recorded_at"], meta["marketplace"], folder))
     return sorted(found)
 
 
@@ -43,6 +54,24 @@ def replay(marketplace: str, folder: Path, db: Path) -> None:
         raise SystemExit(f"replay of {folder} failed with exit code {result.returncode}")
 
 
+def build_database(db: Path, fixtures: Path | None = None) -> list[tuple[str, str, Path]]:
+    """A fresh ``db`` (leftovers of an earlier one removed: the file, its WAL, staging folder and history
+    snapshots) holding every bundled recording (or those under ``fixtures``) replayed oldest first; the
+    recordings replayed."""
+    for leftover in (db, *(db.with_name(db.name + suffix) for suffix in (".wal", ".staging", ".history"))):
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        elif leftover.exists():
+            leftover.unlink()
+    runs = recordings(fixtures)
+    if not runs:
+        raise SystemExit(f"no recordings under {fixtures or 'the registered marketplaces'}")
+    for recorded_at, marketplace, folder in runs:
+        print(f"replaying {marketplace} {folder.name} recorded {recorded_at}")
+        replay(marketplace, folder, db)
+    return runs
+
+
 def print_summary(db: Path) -> None:
     sql = resources.files("analysis").joinpath("sql/demo/summary.sql").read_text("utf-8")
     with duckdb.connect(str(db), read_only=True) as con:
@@ -56,30 +85,20 @@ def print_summary(db: Path) -> None:
             print(f"  {verdict:<9} {marketplace:<13} {product_id:<12} {products or '-':<20} {status:<12} "
                   f"{title}  [{claims}]")
         print("\nRuns:")
-        for row in con.execute(
-            "SELECT run_id, status, coalesce(status_reasons, '') FROM crawl_runs ORDER BY started_at, run_id"
-        ).fetchall():
+        runs = resources.files("analysis").joinpath("sql/demo/runs.sql").read_text("utf-8")
+        for row in con.execute(runs).fetchall():
             print("  " + "  ".join(str(v) for v in row))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="data/demo.duckdb", type=Path)
-    parser.add_argument("--fixtures", default=ROOT / "fixtures", type=Path)
+    parser.add_argument("--fixtures", default=None, type=Path,
+                        help="a folder of <marketplace>/timeline/run-* recordings (default: the bundled ones)")
     parser.add_argument("--report-dir", default="reports/demo", type=Path)
     args = parser.parse_args(argv)
     db = args.db
-    for leftover in (db, db.with_name(db.name + ".wal"), db.with_name(db.name + ".staging")):
-        if leftover.is_dir():
-            shutil.rmtree(leftover)
-        elif leftover.exists():
-            leftover.unlink()
-    runs = recordings(args.fixtures)
-    if not runs:
-        raise SystemExit(f"no recordings under {args.fixtures}")
-    for recorded_at, marketplace, folder in runs:
-        print(f"replaying {marketplace} {folder.name} recorded {recorded_at}")
-        replay(marketplace, folder, db)
+    build_database(db, args.fixtures)
     print_summary(db)
     from analysis.report import write_report
 

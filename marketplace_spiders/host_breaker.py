@@ -32,6 +32,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import error as twisted_errors
 
+from marketplace_spiders.core_config import HostConfig
 from marketplace_spiders.run_failures import fail_run
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class HostUnreachable(IgnoreRequest):
 class HostBreakerMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.limit = crawler.settings.getint("HOST_MAX_CONSECUTIVE_FAILURES", 3)
+        self.limit = HostConfig.from_crawler(crawler).max_consecutive_failures
         self.failures: dict[str, int] = {}
         self.open: dict[str, str] = {}
         self.asked: set[str] = set()

@@ -18,7 +18,7 @@ class ListingObservation:
     """One product page/card as seen in one run (table ``listing_observations``)."""
 
     marketplace: str
-    """Marketplace slug: wildberries, ozon, yandex_market."""
+    """Marketplace slug: one of the registered marketplaces (``marketplace_spiders.marketplaces.slugs()``)."""
     product_id: str
     """Marketplace product id (WB nm id, Ozon SKU, Yandex Market product id), as text."""
     url: str

@@ -20,6 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
+from marketplace_spiders.core_config import RecordingConfig, RunExpectationsConfig, StorageConfig
 from marketplace_spiders.items import FetchRecord, ListingContent, ListingObservation, SearchHit, SellerObservation
 from marketplace_spiders.run_failures import fail_run, failed_reasons
 from marketplace_spiders.storage.database import Database, staging_root_for
@@ -43,12 +44,10 @@ def new_run_id(marketplace: str, started_at: datetime) -> str:
 class StagingPipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        settings = crawler.settings
-        self.database = Database(settings["DUCKDB_PATH"], lock_timeout=settings.getfloat("DUCKDB_LOCK_TIMEOUT"),
-                                 memory_limit=settings.get("DUCKDB_INGEST_MEMORY_LIMIT"),
-                                 refresh_memory_limit=settings.get("DUCKDB_REFRESH_MEMORY_LIMIT"))
-        self.batch_size = settings.getint("STAGING_BATCH_SIZE", 5_000)
-        self.replay = bool(settings.get("REPLAY_DIR"))
+        storage = StorageConfig.from_crawler(crawler)
+        self.database = Database.from_config(storage)
+        self.batch_size = storage.staging_batch_size
+        self.replay = RecordingConfig.from_crawler(crawler).replay
         self.stager: RunStager | None = None
         self.run_id: str | None = None
         self.counts = {"fetch_ok": 0, "fetch_blocked": 0, "fetch_failed": 0, "rows": 0, "invalid": 0}
@@ -59,7 +58,8 @@ class StagingPipeline:
         self.expectation_counts = {"listed_count": 0, "priced_listed_count": 0, "seller_listed_count": 0,
                                    "search_page_count": 0, "search_pages_with_hits": 0}
         self.expectations: dict[str, Any] = {}
-        self.thresholds = HealthThresholds.from_settings(settings)
+        self.thresholds = HealthThresholds.from_crawler(crawler)
+        self.expectations_override = RunExpectationsConfig.from_crawler(crawler).expectations
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StagingPipeline:
@@ -72,8 +72,7 @@ class StagingPipeline:
     def open_spider(self) -> None:
         spider = self.spider
         # Checked before anything is fetched: a misspelt expectation fails the crawl at once.
-        self.expectations = merged_expectations(getattr(spider, "expectations", {}),
-                                                self.crawler.settings.get("RUN_EXPECTATIONS"))
+        self.expectations = merged_expectations(getattr(spider, "expectations", {}), self.expectations_override)
         self.run_id = new_run_id(spider.name, spider.run_started_at)
         spider.run_id = self.run_id
         self.stager = RunStager(staging_root_for(self.database.path), self.run_id, self.batch_size)
@@ -220,11 +219,11 @@ class StagingPipeline:
             log.error("run %s failed: %s; %s; its staged rows stay in %s and `scrapy ingest` recovers them once "
                       "there is space", row["run_id"], row["status_reasons"], reason, self.stager.run_dir)
             return
+        # the child builds the same Database (Database.from_settings) from the same storage settings
+        storage = [f"-s{name}={value}" for name, value in self.database.storage_settings().items()]
         code = subprocess.run(
-            [sys.executable, "-m", "marketplace_spiders.storage.ingest_process", "--db", str(self.database.path),
-             "--run-dir", str(self.stager.run_dir), "--lock-timeout", str(self.database.lock_timeout)]
-            + (["--memory-limit", self.database.memory_limit] if self.database.memory_limit else [])
-            + ["--refresh-memory-limit", self.database.refresh_memory_limit or ""],
+            [sys.executable, "-m", "marketplace_spiders.storage.ingest_process", "--run-dir",
+             str(self.stager.run_dir), *storage],
             check=False,
         ).returncode
         if code == 0:

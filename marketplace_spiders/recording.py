@@ -35,6 +35,7 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from w3lib.url import canonicalize_url
 
+from marketplace_spiders.core_config import RecordingConfig
 from marketplace_spiders.recording_files import (
     BadRecording,
     ReplayError,
@@ -226,25 +227,25 @@ class RecordReplayMiddleware:
     """
 
     def __init__(self, crawler: Crawler):
-        settings = crawler.settings
+        config = RecordingConfig.from_crawler(crawler)
         self.stats = crawler.stats
         self.replay: Recording | None = None
         self.replay_time: datetime | None = None
         self.writer: RecordingWriter | None = None
         self.bad_recording: BadRecording | None = None
-        self.max_body_bytes = settings.getint("DOWNLOAD_MAXSIZE", 0)
-        if settings.get("REPLAY_DIR"):
+        self.max_body_bytes = crawler.settings.getint("DOWNLOAD_MAXSIZE", 0)  # Scrapy's own setting
+        if config.replay_dir:
             try:
-                self.replay = Recording(settings["REPLAY_DIR"], self.max_body_bytes)
+                self.replay = Recording(config.replay_dir, self.max_body_bytes)
             except BadRecording as exc:
                 self.bad_recording = exc
                 log.error("bad recording, nothing will be replayed: %s", exc)
-            if settings.get("REPLAY_OBSERVED_AT"):
-                self.replay_time = parse_time(settings["REPLAY_OBSERVED_AT"])
-        elif settings.get("RECORD_DIR"):
+            if config.replay_observed_at:
+                self.replay_time = parse_time(config.replay_observed_at)
+        elif config.record_dir:
             spider_name = getattr(crawler.spidercls, "name", "crawl")
             self.writer = RecordingWriter(
-                settings["RECORD_DIR"],
+                config.record_dir,
                 {"marketplace": spider_name, "recorded_at": datetime.now(UTC).isoformat(), "kind": "live"},
             )
             crawler.signals.connect(self._note_terms, signal=signals.spider_opened)

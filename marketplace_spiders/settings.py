@@ -1,47 +1,26 @@
 """Scrapy settings for the marketplace monitor.
 
-Project-specific settings (all overridable with ``-s NAME=value``):
-- DUCKDB_PATH: the DuckDB file runs are ingested into (env MONITOR_DB, default data/marketplace.duckdb).
-- DUCKDB_LOCK_TIMEOUT: seconds to keep retrying while another process holds the database (default 60);
-  after that the run stays staged beside the database and the next run or ``scrapy ingest`` loads it.
-- DUCKDB_INGEST_MEMORY_LIMIT: DuckDB memory_limit of an ingest, e.g. "1GB" (default "": DuckDB's default).
-- DUCKDB_REFRESH_MEMORY_LIMIT: DuckDB memory_limit of the analysis refresh after an ingest (default "300MB").
-- STAGING_BATCH_SIZE: rows per staged Parquet file (default 5000).
-- WATCHLIST_PATH: TOML watchlist (env MONITOR_WATCHLIST, default: the packaged
-  marketplace_spiders/data/watchlist.toml); the report reads the same one.
-- RECORD_DIR: save every response of a live crawl into this recording folder.
-- REPLAY_DIR: serve responses from this recording folder instead of the network (offline).
-- REPLAY_OBSERVED_AT: ISO time to stamp on replayed observations (default: the recording's time).
-- HOST_MAX_CONSECUTIVE_FAILURES: connection failures in a row before a host is cut off (default 3, 0 = off).
-- WB_*: Wildberries spider settings, documented in marketplace_spiders/spiders/wildberries.py.
+Only Scrapy's own settings (and the components it enables) are written here. The project's settings
+(DUCKDB_*, STAGING_BATCH_SIZE, WATCHLIST_PATH, RECORD_DIR, REPLAY_*, BLOCK_*, HOST_*, RUN_*, CHROMIUM_PATH,
+BROWSER_*, and each marketplace's WB_* / OZON_* / YANDEX_MARKET_*) are declared, with their defaults,
+environment variables and docs, in their groups (marketplace_spiders/core_config.py and each marketplace's
+marketplaces/<slug>/settings.py), and read through them only; every one is overridable with ``-s NAME=value``,
+which beats its environment variable, which beats its default. The README's "Settings" section lists them all;
+``python -m marketplace_spiders.config`` prints that list from the groups themselves.
 """
 
-import os
+from marketplace_spiders.config import project_settings
+from marketplace_spiders.core_config import CORE_GROUPS
+from marketplace_spiders.marketplaces import spider_modules
 
 BOT_NAME = "marketplace_spiders"
-SPIDER_MODULES = ["marketplace_spiders.spiders"]
+SPIDER_MODULES = spider_modules()  # each registered marketplace's spider module(s) (marketplaces/<slug>/)
 NEWSPIDER_MODULE = "marketplace_spiders.spiders"
 COMMANDS_MODULE = "marketplace_spiders.commands"
 
-DUCKDB_PATH = os.environ.get("MONITOR_DB", "data/marketplace.duckdb")
-DUCKDB_LOCK_TIMEOUT = 60
-# DuckDB memory_limit of the ingest child (which also classifies the run and refreshes the analysis
-# tables); unset = DuckDB's default (80 % of RAM). Measured with 256MB, when the classification still ran
-# inside the ingest transaction: a staged 200,000-listing first run peaked at 782 MB instead of 1,173 MB and
-# a 9-million-observation refresh took 13 s instead of 7 s, but the 200,000-product replay benchmark's ingest
-# failed under it (the run stays staged, nothing is lost; `scrapy ingest -s DUCKDB_INGEST_MEMORY_LIMIT=`
-# loads it). Opt in only after trying it on your data.
-DUCKDB_INGEST_MEMORY_LIMIT = ""
-# DuckDB memory_limit of the analysis refresh that follows each ingest (DuckDB spills to disk beyond it; when a
-# step cannot, the refresh is retried with twice the limit, then without one). "" = no limit of its own.
-# Measured (bench/analysis_benchmark.py): a 9-million-observation refresh 9.4 s / 1,582 MB peak RSS without,
-# 14.6 s / 420 MB with 300MB.
-DUCKDB_REFRESH_MEMORY_LIMIT = "300MB"
-STAGING_BATCH_SIZE = 5_000
-WATCHLIST_PATH = os.environ.get("MONITOR_WATCHLIST") or None  # = watchlist.default_path()
-RECORD_DIR = None
-REPLAY_DIR = None
-REPLAY_OBSERVED_AT = None
+# The core groups' values without -s (environment, else default), so that `scrapy settings --get NAME` shows
+# what a crawl uses; -s NAME=value still wins. No default is written twice: the groups own them.
+globals().update(project_settings(CORE_GROUPS))
 
 # Live crawls hit public JSON APIs slowly and politely; replays lift these limits (see
 # MarketplaceSpider.update_settings).
@@ -79,15 +58,6 @@ DOWNLOADER_MIDDLEWARES = {
     # Above RetryMiddleware (550) and HttpProxyMiddleware (750): it sees every failed attempt, retries included.
     "marketplace_spiders.host_breaker.HostBreakerMiddleware": 800,
 }
-# marketplace_spiders.host_breaker: after this many consecutive connection failures (DNS, refused, timeout)
-# a host is not asked again in the run; when every host asked is unreachable the run fails at once. 0 = off.
-HOST_MAX_CONSECUTIVE_FAILURES = 3
-# Run health (marketplace_spiders.validation.HealthThresholds): any blocked response makes a run
-# `degraded`, because the listings it should have checked are then unknown, not unchanged.
-RUN_MAX_BLOCKED_SHARE = 0.0
-BLOCK_RETRY_TIMES = 2
-BLOCK_BACKOFF_BASE = 10.0
-BLOCK_BACKOFF_MAX = 120.0
 SPIDER_MIDDLEWARES = {
     "marketplace_spiders.callback_errors.CallbackErrorMiddleware": 50,
 }

@@ -25,6 +25,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, Literal
 
+from marketplace_spiders.core_config import HealthThresholds  # the RUN_* settings, defaults and docs
 from marketplace_spiders.items import (
     FetchRecord,
     ListingContent,
@@ -148,34 +149,6 @@ def _type_problems(item: Any) -> list[str]:
 
 
 # -- run health -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HealthThresholds:
-    """Limits ``assess_run`` applies. Override each with the Scrapy setting in its docstring."""
-
-    min_valid_share: float = 0.9
-    """RUN_MIN_VALID_SHARE: below this share of items passing ``validate_item`` the run failed."""
-    max_blocked_share: float = 0.2
-    """RUN_MAX_BLOCKED_SHARE: above this share of blocked requests the run is degraded."""
-    max_errors: int = 0
-    """RUN_MAX_ERRORS: more failed/malformed responses than this and the run is degraded."""
-    min_term_ratio: float = 0.3
-    """RUN_MIN_TERM_RATIO: a term with fewer items than this share of its recent median is degraded."""
-    history_runs: int = 5
-    """RUN_HISTORY_RUNS: how many of the latest earlier runs the per-term median is taken over."""
-    min_history_runs: int = 3
-    """RUN_MIN_HISTORY_RUNS: a term needs this many earlier runs before its count is compared."""
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> HealthThresholds:
-        """Defaults overridden by ``RUN_<FIELD>`` settings (Scrapy ``Settings`` or any mapping)."""
-        values = {}
-        for f in fields(cls):
-            raw = settings.get(f"RUN_{f.name.upper()}")
-            if raw is not None:
-                values[f.name] = int(raw) if f.type in ("int", int) else float(raw)
-        return cls(**values)
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,18 @@ a list belongs (``terms = "Кымдан-2"`` would otherwise be searched as 8 on
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from marketplace_spiders import marketplaces
+from marketplace_spiders.core_config import WatchlistConfig
+
 # Marketplace slugs a crawl can have (the spiders' names); tests check this against the spider classes.
-MARKETPLACES = ("wildberries", "ozon", "yandex_market")
+MARKETPLACES = marketplaces.slugs()
+"""The registered marketplaces (``marketplace_spiders/marketplaces/<slug>/``), in their order."""
 # Environment variable naming the watchlist when no WATCHLIST_PATH setting / --watchlist argument is given.
 WATCHLIST_ENV = "MONITOR_WATCHLIST"
 PACKAGED = "marketplace_spiders/data/watchlist.toml"
@@ -50,9 +53,9 @@ class WatchedProduct:
 
 
 def default_path() -> str | None:
-    """The watchlist used when none is named: ``$MONITOR_WATCHLIST``, else None (the packaged file).
-    The project setting WATCHLIST_PATH defaults to the same, so a crawl and the report read one file."""
-    return os.environ.get(WATCHLIST_ENV) or None
+    """The watchlist used when none is named: ``$MONITOR_WATCHLIST``, else None (the packaged file): the
+    WATCHLIST_PATH setting's own fallback (core_config.WatchlistConfig), so a crawl and the report read one file."""
+    return WatchlistConfig.from_settings(None).path
 
 
 @dataclass(frozen=True)

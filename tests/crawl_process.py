@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from sample_files import FIXTURES
+from sample_files import fixtures_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRAPY = str(Path(sys.executable).with_name("scrapy"))
-WB_RUNS = FIXTURES / "wildberries" / "timeline"
+WB_RUNS = fixtures_of("wildberries") / "timeline"
 
 
 @dataclass

@@ -40,7 +40,7 @@ _OZON_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#3
 
 def ozon_escape(text: str) -> str:
     """Seller text the way Ozon serves it inside its JSON text values: HTML-escaped once, with the entities
-    the real samples show (``&#34;`` for a quote and ``&#x2F;`` for a slash, fixtures/real-samples/ozon/
+    the real samples show (``&#34;`` for a quote and ``&#x2F;`` for a slash, marketplaces/ozon/real_samples/
     ozon_search_page_kartina_2025-12__botass740.html); a literal ``<b>`` in such a value is Ozon's own markup."""
     return "".join(_OZON_ESCAPES.get(char, char) for char in text)
 

@@ -1,4 +1,4 @@
-"""Every SQL example under '## Example queries' in README.md (else analysis/example_queries.md) runs on a
+"""Every SQL example under '## Example queries' in README.md (their one home: no copy elsewhere) runs on a
 hand-built history and returns the columns its question needs; a few also return the expected rows."""
 
 from __future__ import annotations
@@ -49,13 +49,10 @@ EXPECTED_COLUMNS = {
 
 
 def example_section() -> str:
-    for path in (ROOT / "README.md", ROOT / "analysis" / "example_queries.md"):
-        if path.exists():
-            text = path.read_text("utf-8")
-            if HEADING in text:
-                section = text.split(HEADING, 1)[1]
-                return re.split(r"\n## ", section, maxsplit=1)[0]
-    raise AssertionError(f"no '{HEADING}' section in README.md or analysis/example_queries.md")
+    text = (ROOT / "README.md").read_text("utf-8")
+    assert HEADING in text, f"no '{HEADING}' section in README.md"
+    section = text.split(HEADING, 1)[1]
+    return re.split(r"\n## ", section, maxsplit=1)[0]
 
 
 def examples() -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ import pytest
 from hostile_text import BLOCK_MARKERS, inject_html, inject_json, inject_json_body, replace_html_text
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from sample_files import REAL_SAMPLES, real_sample
+from sample_files import fixtures_of, real_sample, real_sample_files
 from scrapy.http import Headers
 
 from marketplace_spiders.blocks import KINDS, RETRYABLE_KINDS, Block, detect_block
@@ -73,8 +73,8 @@ def test_real_block_capture_is_recognised(sample: str, status: int, url: str, ex
 
 
 def test_every_blocked_capture_has_a_row():
-    captured = {p.relative_to(REAL_SAMPLES).as_posix() for p in REAL_SAMPLES.rglob("BLOCKED_*")}
-    assert captured, f"no BLOCKED_* samples under {REAL_SAMPLES}"
+    captured = {name for name, path in real_sample_files().items() if path.name.startswith("BLOCKED_")}
+    assert captured, "no BLOCKED_* real samples"
     assert captured == {row.values[0] for row in REAL_BLOCKS}
 
 
@@ -82,8 +82,8 @@ def test_every_blocked_capture_has_a_row():
 def _healthy_samples() -> list[str]:
     """Listed at collection time (names only, nothing read) so a new sample is covered automatically."""
     return sorted(
-        p.relative_to(REAL_SAMPLES).as_posix()
-        for p in REAL_SAMPLES.rglob("*")
+        name
+        for name, p in real_sample_files().items()
         if p.suffix in (".json", ".html")
         and not p.name.startswith("BLOCKED_")
         and not p.name.endswith(".provenance.json")
@@ -400,7 +400,7 @@ def test_detail_batch_whose_titles_carry_block_markers_is_read_not_blocked(tmp_p
     parsed (no blocked fetch), the run is not degraded for it, and run 2's observations carry the names."""
     from marketplace_spiders import demo
 
-    runs = ROOT / "fixtures" / "wildberries" / "timeline"
+    runs = fixtures_of("wildberries") / "timeline"
     db = tmp_path / "m.duckdb"
     demo.replay("wildberries", runs / "run-1", db)
     run2 = tmp_path / "run-2"

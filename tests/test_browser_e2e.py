@@ -19,6 +19,7 @@ import pytest
 from parsel import Selector
 from scrapy.settings import Settings
 
+from marketplace_spiders import marketplaces
 from marketplace_spiders.browser import (
     BrowserAddon,
     BrowserMissing,
@@ -223,7 +224,7 @@ def test_missing_browser_fails_the_crawl_loudly(shop, tmp_path):
     assert Shop.hits["product"] == 0
 
 
-@pytest.mark.parametrize("spider", ["ozon", "yandex_market"])
+@pytest.mark.parametrize("spider", [m.slug for m in marketplaces.marketplaces() if m.transport == "browser"])
 def test_a_marketplace_crawl_without_its_browser_fails_at_once(spider, tmp_path):
     """`scrapy crawl ozon -s CHROMIUM_PATH=…` (a command-line setting, read after the spider's custom_settings
     were built) stops before anything is fetched or written, with the path in the error and exit code 1."""

@@ -181,7 +181,7 @@ def test_import_sanctions_then_history_matches_the_list(timeline: Timeline) -> N
 def test_a_run_left_unclassified_is_classified_by_the_next_ingest(timeline: Timeline, monkeypatch) -> None:
     """An ingest that stopped after committing its rows (or a database ingested before classification
     existed) leaves runs without a classified_runs row: the next ingest classifies them, oldest first."""
-    monkeypatch.setattr(database, "AFTER_INGEST_HOOKS", [])
+    monkeypatch.setattr(database.Database, "after_ingest", lambda self, con: None)  # stops after the commit
     timeline.run({"1": Seen(KUMDANG, CANCER_TEXT, "КНДР")})
     assert timeline.query("SELECT count(*) FROM classified_runs") == [(0,)]
     assert timeline.query("SELECT count(*) FROM listing_verdicts") == [(0,)]

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from sample_files import FIXTURES
+from sample_files import fixtures_of
 
 from marketplace_spiders.storage.database import Database, staging_root_for
 from marketplace_spiders.storage.history_snapshot import read_from_database, read_snapshot, snapshot_dir
 from marketplace_spiders.storage.replay_identity import recording_id
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = FIXTURES / "wildberries" / "timeline"
+RUNS = fixtures_of("wildberries") / "timeline"
 RUN2_TRACKED = {"201111001", "201111002", "201111003", "201111004"}  # run 1's listings, all revisited by run 2
 
 

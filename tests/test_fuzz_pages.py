@@ -19,99 +19,36 @@ from hypothesis import strategies as st
 from sample_files import FIXTURES, real_sample
 from scrapy.http import HtmlResponse, TextResponse
 
+from marketplace_spiders import marketplaces
 from marketplace_spiders.blocks import detect_block
-from marketplace_spiders.pages import ozon, wildberries, yandex_market
 from marketplace_spiders.pages.errors import LayoutError
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 
 
-def wb_detail(r):
-    return wildberries.WbDetailPage(r).observations([1280469586, 1], AT)
-
-
-def wb_search(r):
-    return wildberries.WbSearchPage(r).search_hits("x", 1, 100, AT)
-
-
-def wb_card(r):
-    return wildberries.WbBasketCardPage(r).to_content(AT)
-
-
-def wb_supplier(r):
-    return wildberries.WbSupplierPage(r).to_seller(AT)
-
-
-def wb_profile(r):
-    seller = wildberries.WbSupplierPage(
-        TextResponse("https://x/s.json", body=b'{"supplierId": 350748670}', encoding="utf-8")).to_seller(AT)
-    return wildberries.WbSupplierProfilePage(r).fill(seller)
-
-
-def wb_upstreams(r):
-    return wildberries.BasketRouter.from_upstreams(r).host_for(179790764)
-
-
-def ozon_product(r):
-    page = ozon.OzonProductPage(r)
-    return page.to_item(AT), page.to_seller(AT), page.to_content(AT)
-
-
-def ozon_search(r):
-    page = ozon.OzonSearchPage(r)
-    return page.search_hits("x", 1, AT), page.next_page_url()
-
-
-def ozon_seller_legal(r):
-    return ozon.OzonSellerLegalPage(r, "3330001").to_seller(AT)
-
-
-def ym_product(r):
-    page = yandex_market.YandexMarketProductPage(r)
-    return page.to_item(AT), page.to_seller(AT), page.to_content(AT)
-
-
-def ym_search(r):
-    page = yandex_market.YandexMarketSearchPage(r)
-    return page.search_hits("x", 1, AT), page.next_page_url()
-
-
-CASES = [
-    (wb_detail, "wildberries/ru-marketplace-mcp_fixtures/card_v4_live.json", "https://card.wb.ru/cards/v4/detail?nm=1"),
-    (wb_search, "wildberries/ru-marketplace-mcp_fixtures/search_v9_live.json",
-     "https://search.wb.ru/exactmatch/ru/common/v9/search?query=x"),
-    (wb_card, "wildberries/basket_card_json__compact__RuslanTelnov_179790764.json",
-     "https://basket-12.wbbasket.ru/vol1797/part179790/179790764/info/ru/card.json"),
-    (wb_supplier, "wildberries/BlankTrail_testdata/supplier-static.json",
-     "https://static-basket-01.wbbasket.ru/vol0/data/supplier-by-id/350748670.json"),
-    (wb_profile, "wildberries/BlankTrail_testdata/seller.json",
-     "https://suppliers-shipment-2.wildberries.ru/api/v1/suppliers/350748670?curr=RUB"),
-    (wb_upstreams, "wildberries/BlankTrail_testdata/upstreams.json", "https://cdn.wbbasket.ru/api/v3/upstreams"),
-    (ozon_product, "ozon/krein15_fixtures/ozon_product.json",
-     "https://www.ozon.ru/api/composer-api.bx/page/json/v2?url=/product/5413206766/"),
-    (ozon_search, "ozon/krein15_fixtures/ozon_search.json",
-     "https://www.ozon.ru/api/composer-api.bx/page/json/v2?url=/search/?text=x"),
-    # no real capture of this endpoint exists: the reconstructed fixture (its meta.json says so)
-    (ozon_seller_legal, "fixtures/ozon/pages/seller_legal_info/body.json",
-     "https://www.ozon.ru/api/entrypoint-api.bx/page/json/v2?url=/modal/shop-in-shop-info"),
-    (ym_product, "yandex_market/ru-marketplace-mcp_fixtures/card_washer.html",
-     "https://market.yandex.ru/product--x/1"),
-    (ym_search, "yandex_market/ru-marketplace-mcp_fixtures/search_washer.html",
-     "https://market.yandex.ru/search?text=x"),
-]
+# Every registered marketplace's page objects and inputs (marketplaces/<slug>/fuzz.py), as (parse, sample, url).
+REGISTERED = [(case, marketplace) for marketplace in marketplaces.marketplaces() for case in marketplace.fuzz_cases()]
+MARKETPLACE_OF = {case.parse: marketplace.slug for case, marketplace in REGISTERED}
+NO_SELLER_TEXT = {case.parse for case, _ in REGISTERED if not case.seller_text}
+NOT_MUTATED = {case.parse for case, _ in REGISTERED if not case.mutate}
+HTML_URLS = {case.url for case, _ in REGISTERED if case.html}
+CASES = [(case.parse, str(marketplace.folder / case.sample), case.url) for case, marketplace in REGISTERED]
 IDS = [case[0].__name__ for case in CASES]
 
 
 def sample_path(sample: str) -> Path:
-    """A real sample (path under fixtures/real-samples), or a project fixture (path starting with fixtures/)."""
+    """A registered case's file (an absolute path), a real sample (its shared/real-samples name), or a project
+    fixture (path starting with fixtures/)."""
+    if Path(sample).is_absolute():
+        return Path(sample)
     if sample.startswith("fixtures/"):
         return FIXTURES.parent / sample
     return real_sample(sample)
 
 
 def respond(url: str, body: bytes, encoding: str = "utf-8") -> TextResponse:
-    cls = HtmlResponse if url.startswith("https://market.yandex.ru") else TextResponse
+    cls = HtmlResponse if url in HTML_URLS else TextResponse
     return cls(url=url, body=body, encoding=encoding)
 
 
@@ -250,10 +187,10 @@ def _hostile_case(parse, sample: str, url: str, hostile: str) -> None:
     body = sample_path(sample).read_bytes()
     before = _items(parse(respond(url, body)))
     originals = {value for item in before for value in _text_values(item).values()}
-    marketplace = MARKETPLACE_OF[parse.__name__.split("_")[0]]
+    marketplace = MARKETPLACE_OF[parse]
     injected, found = _inject(sample, body, originals, hostile, SERVED_IN_JSON.get(marketplace, str))
     assert found, f"no seller-written value of {sample} could be located in its input"
-    expected = "html" if url.startswith("https://market.yandex.ru") else "json"
+    expected = "html" if url in HTML_URLS else "json"
 
     assert detect_block(marketplace, 200, {}, injected, url, expected) is None
     after = _items(parse(respond(url, injected)))  # no LayoutError
@@ -268,9 +205,8 @@ def _hostile_case(parse, sample: str, url: str, hostile: str) -> None:
             assert getattr(new, field_name, None) == getattr(old, field_name, None), field_name
 
 
-MARKETPLACE_OF = {"wb": "wildberries", "ozon": "ozon", "ym": "yandex_market"}
-# The routing table and the supplier profile (ratings and counts only) carry no seller-written text.
-TEXT_CASES = [case for case in CASES if case[0] not in (wb_upstreams, wb_profile)]
+# Pages without seller-written text (the WB routing table, the supplier profile) are left out.
+TEXT_CASES = [case for case in CASES if case[0] not in NO_SELLER_TEXT]
 TEXT_IDS = [case[0].__name__ for case in TEXT_CASES]
 HOSTILE_IDS = [f"{index:02d}_{'_'.join(ascii(text)[1:20].split())}" for index, text in enumerate(HOSTILE)]
 # Page-object findings not yet fixed: case -> (predicate on the hostile text, reason); each entry is an
@@ -420,7 +356,7 @@ def _mutation_violations(parse, sample: str, url: str, limit: int) -> tuple[int,
 
 
 # The seller modal's ИНН/ОГРН are lines of text (no keyed ids to mutate); the routing table has no item fields.
-JSON_CASES = [case for case in CASES if case[1].endswith(".json") and case[0] not in (wb_upstreams, ozon_seller_legal)]
+JSON_CASES = [case for case in CASES if case[1].endswith(".json") and case[0] not in NOT_MUTATED]
 # case -> reason: a mutation gives a different value instead of a LayoutError (listed in the report).
 KNOWN_MUTATION_BUGS: dict[str, str] = {}  # none open
 

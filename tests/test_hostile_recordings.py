@@ -1,7 +1,8 @@
 """A tampered recording replayed by the real spider: it fails the run loudly, naming file and line, and nothing
 outside the recording folder is ever read, copied to the quarantine or stored in ``fetches``.
 
-Each case starts from a copy of the bundled recording fixtures/wildberries/timeline/run-1 and changes one thing.
+Each case starts from a copy of the bundled recording (marketplaces/wildberries/fixtures/timeline/run-1) and
+changes one thing.
 """
 
 from __future__ import annotations

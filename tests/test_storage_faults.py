@@ -17,14 +17,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from sample_files import FIXTURES
+from sample_files import fixtures_of
 
 from marketplace_spiders.items import FetchRecord, ListingObservation
 from marketplace_spiders.storage.database import Database, staging_root_for
 from marketplace_spiders.storage.staging import RunStager
 
 ROOT = Path(__file__).resolve().parents[1]
-RUN_1 = FIXTURES / "wildberries" / "timeline" / "run-1"
+RUN_1 = fixtures_of("wildberries") / "timeline" / "run-1"
 AT = datetime(2026, 11, 1, 6, tzinfo=UTC)
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from sample_files import FIXTURES, real_sample
+from sample_files import fixtures_of, real_sample
 
 from marketplace_spiders import demo
 from marketplace_spiders.storage.database import Database, staging_root_for
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = FIXTURES / "wildberries" / "timeline"
+RUNS = fixtures_of("wildberries") / "timeline"
 
 
 def replace_body(recording: Path, url_part: str, body: bytes, status: int, content_type: str) -> None:
@@ -200,7 +200,7 @@ def test_a_callback_exception_is_recorded_as_malformed(tmp_path):
     from scrapy.utils.test import get_crawler
 
     from marketplace_spiders.callback_errors import CallbackErrorMiddleware
-    from marketplace_spiders.spiders.wildberries import WildberriesSpider
+    from marketplace_spiders.marketplaces.wildberries.spider import WildberriesSpider
 
     crawler = get_crawler(WildberriesSpider, {"DUCKDB_PATH": str(tmp_path / "m.duckdb")})
     crawler.spider = crawler._create_spider(terms="x")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from sample_files import FIXTURES
+from sample_files import fixtures_of
 from scrapy.settings import Settings
 
 from marketplace_spiders.items import (
@@ -22,9 +22,9 @@ from marketplace_spiders.items import (
     SearchHit,
     SellerObservation,
 )
-from marketplace_spiders.spiders.ozon import OzonSpider
-from marketplace_spiders.spiders.wildberries import WildberriesSpider
-from marketplace_spiders.spiders.yandex_market import YandexMarketSpider
+from marketplace_spiders.marketplaces.ozon.spider import OzonSpider
+from marketplace_spiders.marketplaces.wildberries.spider import WildberriesSpider
+from marketplace_spiders.marketplaces.yandex_market.spider import YandexMarketSpider
 from marketplace_spiders.validation import (
     EXPECTATION_KEYS,
     HealthThresholds,
@@ -165,9 +165,8 @@ RUN_ROWS = [
     pytest.param({"invalid_item_count": 11}, HISTORY, {}, "failed", ["valid share 89%"],
                  id="valid_share_below_ninety_percent"),
     pytest.param({"invalid_item_count": 10}, HISTORY, {}, "ok", [], id="valid_share_exactly_ninety_percent"),
-    pytest.param({"blocked_count": 11}, HISTORY, {}, "degraded", ["blocked share 22%"],
-                 id="blocked_share_above_twenty_percent"),
-    pytest.param({"blocked_count": 10}, HISTORY, {}, "ok", [], id="blocked_share_exactly_twenty_percent"),
+    pytest.param({"blocked_count": 1}, HISTORY, {}, "degraded", ["blocked share 2% > 0%"],
+                 id="one_blocked_response_degrades_by_default"),
     pytest.param({"error_count": 2}, HISTORY, {}, "degraded", ["error count 2"], id="errors"),
     pytest.param({"items_per_term": {"кымгансан": 11, "пхеньян": 60}}, HISTORY, {}, "degraded",
                  ["'кымгансан': 11 items vs median 40"], id="term_far_below_its_median"),
@@ -244,6 +243,28 @@ def test_thresholds_from_scrapy_settings():
     assert HealthThresholds.from_settings(Settings()) == HealthThresholds()
 
 
+@pytest.mark.parametrize(("blocked", "status"), [(11, "degraded"), (10, "ok")])
+def test_blocked_share_limit_is_a_setting(blocked: int, status: str):
+    limits = HealthThresholds.from_settings(Settings({"RUN_MAX_BLOCKED_SHARE": "0.2"}))
+    assert assess_run({**HEALTHY, "blocked_count": blocked}, HISTORY, {}, limits).status == status
+
+
+def test_max_blocked_share_has_one_default_the_one_the_project_settings_show():
+    """settings.py said 0.0 and HealthThresholds 0.2: a crawl and a direct assess_run judged runs differently."""
+    from scrapy.utils.project import get_project_settings
+
+    assert HealthThresholds().max_blocked_share == 0.0
+    assert get_project_settings().getfloat("RUN_MAX_BLOCKED_SHARE") == 0.0
+    assert HealthThresholds.from_settings(get_project_settings()) == HealthThresholds()
+
+
+def test_a_bad_threshold_is_an_error_naming_the_setting():
+    with pytest.raises(ValueError, match=r"^RUN_MAX_ERRORS: is not an integer \(got 'many'"):
+        HealthThresholds.from_settings(Settings({"RUN_MAX_ERRORS": "many"}))
+    with pytest.raises(ValueError, match=r"^RUN_MIN_VALID_SHARE: must be between 0 and 1"):
+        HealthThresholds.from_settings(Settings({"RUN_MIN_VALID_SHARE": "90"}))
+
+
 def test_thresholds_change_the_verdict():
     stats = {**HEALTHY, "invalid_item_count": 40, "error_count": 3,
              "items_per_term": {"кымгансан": 15, "пхеньян": 60}}
@@ -316,7 +337,7 @@ def test_replayed_run_outside_a_tightened_expectation_says_so_in_crawl_runs(
     tmp_path, marketplace, runs, tightened, status, reason
 ):
     db = tmp_path / "m.duckdb"
-    timeline = FIXTURES / marketplace / "timeline"
+    timeline = fixtures_of(marketplace) / "timeline"
     for run in runs[:-1]:
         _replay(marketplace, timeline / run, db)
 
@@ -332,7 +353,7 @@ def test_the_same_replay_with_the_declared_expectations_meets_them(tmp_path):
     """The declared values pass the bundled timelines: no reason names an expectation."""
     for marketplace in ("wildberries", "ozon", "yandex_market"):
         db = tmp_path / f"{marketplace}.duckdb"
-        for run in sorted((FIXTURES / marketplace / "timeline").glob("run-*")):
+        for run in sorted((fixtures_of(marketplace) / "timeline").glob("run-*")):
             _replay(marketplace, run, db)
             _, reasons = _last_run(db)
             assert not any(f"({key})" in (reasons or "") for key in EXPECTATION_KEYS), (run, reasons)
@@ -341,7 +362,7 @@ def test_the_same_replay_with_the_declared_expectations_meets_them(tmp_path):
 def test_misspelt_run_expectation_stops_the_crawl_before_it_fetches(tmp_path):
     db = tmp_path / "m.duckdb"
     command = [str(Path(sys.executable).with_name("scrapy")), "crawl", "yandex_market",
-               "-s", f"REPLAY_DIR={FIXTURES / 'yandex_market' / 'timeline' / 'run-1'}", "-s", f"DUCKDB_PATH={db}",
+               "-s", f"REPLAY_DIR={fixtures_of('yandex_market') / 'timeline' / 'run-1'}", "-s", f"DUCKDB_PATH={db}",
                "-s", 'RUN_EXPECTATIONS={"min_price_share": 0.9}']
 
     result = subprocess.run(command, cwd=ROOT, text=True, capture_output=True, check=False)

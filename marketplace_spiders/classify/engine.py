@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from marketplace_spiders.classify.entities import EntityMatcher, SanctionedParty, match_entities
 from marketplace_spiders.classify.matching import (
@@ -21,6 +21,7 @@ from marketplace_spiders.classify.matching import (
 )
 from marketplace_spiders.classify.rules import Rules, default_rules
 from marketplace_spiders.classify.verdict import Evidence, decide
+from marketplace_spiders.config import SettingsGroup, at_least, setting
 
 PASSTHROUGH_FIELDS = ("marketplace", "product_id")
 ERROR = "error"  # the verdict of a listing that could not be classified (the reason says why)
@@ -28,16 +29,22 @@ ERROR = "error"  # the verdict of a listing that could not be classified (the re
 log = logging.getLogger(__name__)
 
 
-def _setting(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    return int(value) if value else default
+@dataclass(frozen=True)
+class ClassifierLimits(SettingsGroup, prefix="CLASSIFY_"):
+    """Classifier limits (marketplace_spiders.classify.engine; read from the environment, since the classifier
+    also runs in the ingest child)."""
+
+    # ~40 times the longest description of the labelled sets
+    max_field_chars: int = setting(100_000, "characters of each field classified (the rest is not read; the "
+                                   "reasons say so): a 200 MB description must not hold up a run",
+                                   env="CLASSIFY_MAX_FIELD_CHARS", check=at_least(1))
+    max_hits: int = setting(200_000, "matches (products, signals, claims, entity aliases) one listing may have "
+                            "before it is given up as an error", env="CLASSIFY_MAX_HITS", check=at_least(1))
 
 
-# Characters of each field classified (the rest is not read; the reasons say so): a description of 200 MB
-# must not hold up a run. ~40 times the longest description of the labelled sets.
-MAX_FIELD_CHARS = _setting("CLASSIFY_MAX_FIELD_CHARS", 100_000)
-# Matches (products, signals, claims, entity aliases) one listing may have before it is given up as an error.
-MAX_HITS = _setting("CLASSIFY_MAX_HITS", 200_000)
+_LIMITS = ClassifierLimits.from_settings(None)
+MAX_FIELD_CHARS = _LIMITS.max_field_chars
+MAX_HITS = _LIMITS.max_hits
 
 
 class OverBudget(Exception):

@@ -1,12 +1,14 @@
 """Store classifications over time in DuckDB, once per (listing, text version).
 
-``classify_pending_runs(con)`` runs after an ingest commits its run's rows (registered in
-``marketplace_spiders.storage.database.AFTER_INGEST_HOOKS``) and classifies every run not classified yet.
+``classify_pending_runs(con)`` runs after an ingest commits its run's rows (``Database.after_ingest`` in
+``marketplace_spiders.storage.database``: ingest, then classify, then refresh) and classifies every run not
+classified yet. This package imports nothing of ``storage``: the DuckDB helpers come from the leaf
+``marketplace_spiders.sql``, the SQL from ``storage/queries/classify_*.sql``.
 For every listed observation of a run it builds the classifier's input from the observation, its
 description version (the latest earlier one when this run did not fetch the description) and the seller's
 legal identity, records which text version the observation had (``observation_classifications``) and
 classifies each text version not classified before (``listing_classifications`` + claims, signals and entity
-matches); ``classified_runs`` marks runs done. The views in ``storage/views/010_classification.sql`` turn
+matches); ``classified_runs`` marks runs done. The views ``storage/views/01*_*.sql`` (one per file) turn
 this into first/last seen per claim, signal, entity and verdict.
 """
 
@@ -24,49 +26,11 @@ from marketplace_spiders.classify.engine import PASSTHROUGH_FIELDS, Classifier
 from marketplace_spiders.classify.matching import TEXT_FIELDS
 from marketplace_spiders.classify.rules import GENERIC
 from marketplace_spiders.classify.sanctions import load_sanctioned_parties
-from marketplace_spiders.storage.database import append_rows, transaction
+from marketplace_spiders.sql import append_rows, query, transaction
 
 log = logging.getLogger(__name__)
 
 INPUT_FIELDS = (*TEXT_FIELDS, "seller_inn", "seller_ogrn")  # what the classifier reads: a text version
-
-# The run's listed observations the analysis trusts (listing_states: no failed runs, no search cards where
-# the run also saw the listing's own page), each with its description version (the latest earlier one when
-# the run did not fetch it) and its seller's legal identity as known by the end of this run (the latest
-# value of each field in the seller documents of this and earlier runs), so that classifying a run again
-# later (a rebuild) gives the input it had at its ingest, not today's.
-RUN_OBSERVATIONS_SQL = """
-WITH run_obs AS (
-    SELECT o.run_id, o.marketplace, o.product_id, o.observed_at, o.source, o.title, o.brand, o.seller_id,
-           o.country_of_origin, o.manufacturer,
-           coalesce(o.description_hash, (
-               SELECT p.description_hash FROM listing_observations AS p
-               WHERE p.marketplace = o.marketplace AND p.product_id = o.product_id
-                 AND p.description_hash IS NOT NULL AND p.observed_at <= o.observed_at
-               ORDER BY p.observed_at DESC LIMIT 1)) AS description_hash
-    FROM listing_states AS o
-    WHERE o.run_id = $run_id AND o.listing_status = 'listed'
-),
-seller_as_of AS (
-    SELECT so.marketplace, so.seller_id,
-           arg_max(so.legal_name, so.observed_at) FILTER (WHERE so.legal_name IS NOT NULL) AS legal_name,
-           arg_max(so.inn, so.observed_at) FILTER (WHERE so.inn IS NOT NULL) AS inn,
-           arg_max(so.ogrn, so.observed_at) FILTER (WHERE so.ogrn IS NOT NULL) AS ogrn
-    FROM seller_observations AS so
-    INNER JOIN crawl_runs AS r ON r.run_id = so.run_id
-    WHERE r.started_at <= (SELECT started_at FROM crawl_runs WHERE run_id = $run_id)
-      AND (so.marketplace, so.seller_id) IN (SELECT marketplace, seller_id FROM run_obs)
-    GROUP BY so.marketplace, so.seller_id
-)
-SELECT r.run_id, r.marketplace, r.product_id, r.observed_at, r.source, r.description_hash,
-       r.title, d.text AS description, d.characteristics::VARCHAR AS characteristics, r.country_of_origin,
-       r.manufacturer, r.brand, s.legal_name AS seller_legal_name, s.inn AS seller_inn, s.ogrn AS seller_ogrn
-FROM run_obs AS r
-LEFT JOIN descriptions AS d ON d.description_hash = r.description_hash
-LEFT JOIN seller_as_of AS s ON s.marketplace = r.marketplace AND s.seller_id = r.seller_id
-"""
-
-
 
 # json.dumps(..., ensure_ascii=False, sort_keys=True, default=str) and json.dumps(..., ensure_ascii=False,
 # default=str), without building an encoder per call.
@@ -80,9 +44,6 @@ def text_key(listing: dict) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-# Two observations of a listing at the same time (one run's detail batch and its revisit) are read in one order
-# every time: the first one's text is the one recorded for that time.
-ORDER_TIES = "source, title, description_hash, brand, manufacturer, country_of_origin, seller_legal_name"
 CHUNK_SIZE = 5_000  # listings read, classified and appended at a time: memory stays flat on large runs
 
 
@@ -90,15 +51,13 @@ def _run_listings(con: duckdb.DuckDBPyConnection, run_id: str) -> Iterator[list[
     """The run's listed observations with their classifier input, in chunks of ``CHUNK_SIZE``.
 
     They are put in a temp table first (inside the caller's transaction, so the run's uncommitted rows are
-    seen) and read back a chunk at a time: a fetchall of a 200,000-listing run held over 1 GB in Python."""
-    con.execute("CREATE OR REPLACE TEMP TABLE classify_run_input AS SELECT row_number() OVER "
-                f"(ORDER BY marketplace, product_id, observed_at, {ORDER_TIES}) AS rn, * FROM ({RUN_OBSERVATIONS_SQL})",
-                {"run_id": run_id})
+    seen) and read back a chunk at a time: a fetchall of a 200,000-listing run held over 1 GB in Python. Which
+    observations, with which description and seller identity, and in which order: classify_stage_input.sql."""
+    con.execute(query("classify_stage_input"), {"run_id": run_id})
     try:
         total = con.execute("SELECT count(*) FROM classify_run_input").fetchone()[0]
         for start in range(1, total + 1, CHUNK_SIZE):
-            cur = con.execute("SELECT * EXCLUDE (rn) FROM classify_run_input WHERE rn BETWEEN ? AND ? ORDER BY rn",
-                              [start, start + CHUNK_SIZE - 1])
+            cur = con.execute(query("classify_input_chunk"), [start, start + CHUNK_SIZE - 1])
             columns = [d[0] for d in cur.description]
             chunk = []
             for row in cur.fetchall():
@@ -116,15 +75,10 @@ def _chunk_done(con: duckdb.DuckDBPyConnection, run_id: str,
     """For the chunk's listings: the text versions already classified, and the run's observations already
     recorded (by an earlier chunk that split a listing's observations, or by an earlier, interrupted try).
     Asked per chunk so that memory does not grow with the run."""
-    chunk_listings = ("(SELECT unnest($marketplaces) AS marketplace, unnest($product_ids) AS product_id) AS o "
-                      "ON o.marketplace = c.marketplace AND o.product_id = c.product_id")
     params = {"marketplaces": [listing["marketplace"] for listing in chunk],
               "product_ids": [listing["product_id"] for listing in chunk]}
-    keys = con.execute("SELECT c.marketplace, c.product_id, c.text_key FROM listing_classifications AS c "
-                       f"SEMI JOIN {chunk_listings}", params).fetchall()
-    observations = con.execute("SELECT c.marketplace, c.product_id, c.observed_at FROM observation_classifications "
-                               f"AS c SEMI JOIN {chunk_listings} WHERE c.run_id = $run_id",
-                               {**params, "run_id": run_id}).fetchall()
+    keys = con.execute(query("classify_done_text_versions"), params).fetchall()
+    observations = con.execute(query("classify_done_observations"), {**params, "run_id": run_id}).fetchall()
     return set(keys), set(observations)
 
 
@@ -205,9 +159,7 @@ def update_classifications(con: duckdb.DuckDBPyConnection, run_id: str, classifi
         with transaction(con) if commit_chunks else nullcontext():
             batch.write(con)
     with transaction(con) if commit_chunks else nullcontext():
-        con.execute(
-            "INSERT OR REPLACE INTO classified_runs VALUES (?, (now() AT TIME ZONE 'UTC')::TIMESTAMP, ?, ?)",
-            [run_id, classifier.version, classified])
+        con.execute(query("classify_mark_run"), [run_id, classifier.version, classified])
     return classified
 
 
@@ -215,9 +167,7 @@ def classify_pending_runs(con: duckdb.DuckDBPyConnection, classifier: Classifier
     """Classify every run without a ``classified_runs`` row, oldest first, each chunk in its own transaction
     (after an ingest; also finishes an interrupted classification or rebuild and back-fills runs ingested
     before classification existed). Returns the number of runs and text versions classified."""
-    pending = [r[0] for r in con.execute(
-        "SELECT run_id FROM crawl_runs WHERE run_id NOT IN (SELECT run_id FROM classified_runs) "
-        "ORDER BY started_at, run_id").fetchall()]
+    pending = [r[0] for r in con.execute(query("classify_pending_runs")).fetchall()]
     if not pending:
         return {"runs": 0, "text_versions": 0}
     if classifier is None:

@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 
 from marketplace_spiders.classify.entities import NAME_FIELDS, EntityMatcher, SanctionedParty
-from marketplace_spiders.storage.database import append_rows, transaction
+from marketplace_spiders.sql import append_rows, query, statements, transaction
 
 FORMATS = ("ofac_sdn_csv", "un_xml", "opensanctions_ftm", "opensanctions_csv")
 LIST_SOURCE = {"ofac_sdn_csv": "ofac_sdn", "un_xml": "un_sc", "opensanctions_ftm": "opensanctions",
@@ -318,8 +318,8 @@ def store_entries(con: duckdb.DuckDBPyConnection, entries: list[ListEntry], fmt:
     list_source = LIST_SOURCE[fmt]
     sha = _file_sha256(source_file)
     now = _now()
-    con.execute("DELETE FROM sanctions_aliases WHERE list_source = ?", [list_source])
-    con.execute("DELETE FROM sanctions_entities WHERE list_source = ?", [list_source])
+    for statement in statements(query("sanctions_clear_list")):
+        con.execute(statement, {"list_source": list_source})
     unique = {e.source_id: e for e in entries}
     append_rows(con, "sanctions_entities", ENTITY_COLUMNS, [
         (list_source, e.source_id, e.entity_type, e.name, e.programs, e.un_reference, e.ofac_ent_num, e.listed_on,
@@ -335,28 +335,17 @@ def store_entries(con: duckdb.DuckDBPyConnection, entries: list[ListEntry], fmt:
 
 def load_sanctioned_parties(con: duckdb.DuckDBPyConnection) -> list[SanctionedParty]:
     """Every imported entry with its aliases, for the entity matcher ([] when nothing was imported)."""
-    rows = con.execute(
-        "SELECT e.list_source, e.source_id, e.name, list(a.alias ORDER BY a.alias) FILTER (WHERE a.alias IS NOT NULL), "
-        "e.dprk_related, e.un_reference, e.ofac_ent_num, e.programs "
-        "FROM sanctions_entities AS e LEFT JOIN sanctions_aliases AS a USING (list_source, source_id) "
-        "GROUP BY ALL ORDER BY e.list_source, e.source_id"
-    ).fetchall()
+    rows = con.execute(query("sanctioned_parties")).fetchall()
     return [SanctionedParty(r[0], r[1], r[2], tuple(r[3] or ()), bool(r[4]), r[5], r[6], r[7]) for r in rows]
 
 
 def _known_parties(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str | None, str | None, str]]:
     """(subject_type, marketplace, seller_id, name) of every seller legal name, manufacturer and brand seen."""
-    for marketplace, seller_id, legal_name, name in con.execute(
-        "SELECT marketplace, seller_id, legal_name, name FROM sellers ORDER BY marketplace, seller_id"
-    ).fetchall():
+    for marketplace, seller_id, legal_name, name in con.execute(query("sanctions_known_sellers")).fetchall():
         for value in dict.fromkeys(v for v in (legal_name, name) if v):
             yield "seller", marketplace, seller_id, value
-    for subject, column in (("manufacturer", "manufacturer"), ("brand", "brand")):
-        for marketplace, value in con.execute(
-            f"SELECT DISTINCT marketplace, {column} FROM listing_observations WHERE {column} IS NOT NULL "
-            f"ORDER BY 1, 2"
-        ).fetchall():
-            yield subject, marketplace, None, value
+    for subject, marketplace, value in con.execute(query("sanctions_known_names")).fetchall():
+        yield subject, marketplace, None, value
 
 
 def match_known_parties(con: duckdb.DuckDBPyConnection, parties: Iterable[SanctionedParty] | None = None) -> int:

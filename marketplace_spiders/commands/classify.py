@@ -18,7 +18,7 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
@@ -48,11 +48,12 @@ def classify_lines(lines: Iterable[str], out: TextIO, classifier: Classifier) ->
     return count
 
 
-def classifier_for(db_path: str | None) -> Classifier:
-    """A classifier with the sanctions lists imported into ``db_path`` (none when not given)."""
+def classifier_for(db_path: str | None, settings: Any = None) -> Classifier:
+    """A classifier with the sanctions lists imported into ``db_path`` (none when not given), opened with the
+    storage ``settings`` (DUCKDB_LOCK_TIMEOUT, memory limits; ``Database.from_settings``)."""
     if not db_path:
         return Classifier()
-    with Database(db_path).session() as con:
+    with Database.from_settings(settings, path=db_path).session() as con:
         return Classifier(sanctioned_parties=load_sanctioned_parties(con))
 
 
@@ -80,8 +81,7 @@ class Command(ScrapyCommand):
             if not opts.db or not Path(opts.db).exists():
                 raise UsageError("--rebuild needs --db with an existing database")
             assert self.settings is not None
-            database = Database(opts.db, lock_timeout=self.settings.getfloat("DUCKDB_LOCK_TIMEOUT", 60.0),
-                                refresh_memory_limit=self.settings.get("DUCKDB_REFRESH_MEMORY_LIMIT"))
+            database = Database.from_settings(self.settings, path=opts.db)
             with database.session() as con:
                 done = rebuild_classifications(con)
                 database.refresh_bounded(con)  # current_listings carries the verdicts
@@ -89,5 +89,5 @@ class Command(ScrapyCommand):
             return
         if opts.db and not Path(opts.db).exists():
             raise UsageError(f"--db {opts.db} does not exist (a typo would silently drop the imported lists)")
-        classifier = classifier_for(opts.db)
+        classifier = classifier_for(opts.db, self.settings)
         classify_lines(sys.stdin, sys.stdout, classifier)

@@ -57,9 +57,8 @@ class Command(ScrapyCommand):
         if alt_path is not None and list_format != "ofac_sdn_csv":
             raise UsageError("a second file (alt.csv) only goes with an OFAC sdn.csv")
         assert self.settings is not None
-        db_path = opts.db or self.settings["DUCKDB_PATH"]
-        database = Database(db_path, lock_timeout=self.settings.getfloat("DUCKDB_LOCK_TIMEOUT", 60.0),
-                            refresh_memory_limit=self.settings.get("DUCKDB_REFRESH_MEMORY_LIMIT"))
+        database = Database.from_settings(self.settings, path=opts.db)
+        db_path = database.path
         with database.session() as con:
             summary = import_list(con, path, list_format, alt_path)
             rebuilt = rebuild_classifications(con) if opts.reclassify else None

@@ -19,9 +19,7 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        database = Database(self.settings["DUCKDB_PATH"], lock_timeout=self.settings.getfloat("DUCKDB_LOCK_TIMEOUT"),
-                            memory_limit=self.settings.get("DUCKDB_INGEST_MEMORY_LIMIT"),
-                            refresh_memory_limit=self.settings.get("DUCKDB_REFRESH_MEMORY_LIMIT"))
+        database = Database.from_settings(self.settings)
         try:
             ingested = database.ingest_pending(staging_root_for(database.path))
         except (DatabaseLocked, OSError, duckdb.Error) as exc:

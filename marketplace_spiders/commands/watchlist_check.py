@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from marketplace_spiders.core_config import RecordingConfig, WatchlistConfig
 from marketplace_spiders.recording import recording_meta
 from marketplace_spiders.watchlist import Watchlist, WatchlistError
 
@@ -19,11 +20,11 @@ def watchlist_problem(settings: Any, spargs: Mapping[str, Any]) -> str | None:
     """One line naming the file and every product problem when the crawl's watchlist cannot be used, else None."""
     if spargs.get("terms"):
         return None
-    replay_dir = settings.get("REPLAY_DIR")
+    replay_dir = RecordingConfig.from_settings(settings).replay_dir
     if replay_dir and recording_meta(replay_dir).get("terms"):
         return None
     try:
-        Watchlist.load(settings.get("WATCHLIST_PATH"))
+        Watchlist.load(WatchlistConfig.from_settings(settings).path)
     except WatchlistError as error:
         return "invalid watchlist: " + "; ".join(" ".join(line.split()) for line in error.errors)
     return None

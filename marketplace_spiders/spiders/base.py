@@ -16,6 +16,7 @@ from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from marketplace_spiders.block_middleware import BlockedResponse
+from marketplace_spiders.core_config import RecordingConfig, StorageConfig, WatchlistConfig
 from marketplace_spiders.items import FetchRecord
 from marketplace_spiders.recording import ReplayError, parse_time, recording_meta
 from marketplace_spiders.run_failures import fail_run
@@ -70,36 +71,36 @@ class MarketplaceSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
-        if settings.get("REPLAY_DIR"):
+        if RecordingConfig.from_settings(settings).replay:
             for key, value in REPLAY_SETTINGS.items():
                 settings.set(key, value, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):  # noqa: ANN001
         spider = super().from_crawler(crawler, *args, **kwargs)
-        settings = crawler.settings
+        spider.recording = recording = RecordingConfig.from_crawler(crawler)
+        spider.watchlist_path = WatchlistConfig.from_crawler(crawler).path
         # a path like ':memory:', a malformed memory limit or an unreadable database file stops the crawl here,
-        # before anything is fetched (scrapy exits non-zero)
-        spider.history = Database(settings["DUCKDB_PATH"], lock_timeout=settings.getfloat("DUCKDB_LOCK_TIMEOUT"),
-                                  memory_limit=settings.get("DUCKDB_INGEST_MEMORY_LIMIT"),
-                                  refresh_memory_limit=settings.get("DUCKDB_REFRESH_MEMORY_LIMIT"))
+        # before anything is fetched (scrapy exits non-zero); the runs left staged that load_history ingests at
+        # crawl start are ingested under the same memory limits as the ingest child's
+        spider.history = Database.from_config(StorageConfig.from_crawler(crawler))
         try:
             check_readable(spider.history.path)
         except DatabaseUnreadable as exc:
             spider.logger.critical("%s", exc)
             raise
-        spider.run_started_at = cls._run_start_time(settings)
+        spider.run_started_at = cls._run_start_time(recording)
         # which recording, replayed how: a recording's run is ingested once (storage/replay_identity.py)
-        spider.recording_id = (recording_id(settings["REPLAY_DIR"], settings.get("REPLAY_OBSERVED_AT"),
-                                            spider._terms_argument) if settings.get("REPLAY_DIR") else None)
+        spider.recording_id = (recording_id(recording.replay_dir, recording.replay_observed_at,
+                                            spider._terms_argument) if recording.replay_dir else None)
         return spider
 
     @staticmethod
-    def _run_start_time(settings: BaseSettings) -> datetime:
-        if settings.get("REPLAY_DIR"):
-            if settings.get("REPLAY_OBSERVED_AT"):
-                return parse_time(settings["REPLAY_OBSERVED_AT"])
-            recorded = recording_meta(settings["REPLAY_DIR"]).get("recorded_at")
+    def _run_start_time(recording: RecordingConfig) -> datetime:
+        if recording.replay_dir:
+            if recording.replay_observed_at:
+                return parse_time(recording.replay_observed_at)
+            recorded = recording_meta(recording.replay_dir).get("recorded_at")
             if recorded:
                 return parse_time(recorded)
         return datetime.now(UTC)
@@ -108,12 +109,11 @@ class MarketplaceSpider(scrapy.Spider):
     def search_terms(self) -> list[str]:
         if self._terms_argument is not None:
             return self._terms_argument
-        replay_dir = self.settings.get("REPLAY_DIR")
-        if replay_dir:
-            recorded_terms = recording_meta(replay_dir).get("terms")
+        if self.recording.replay_dir:
+            recorded_terms = recording_meta(self.recording.replay_dir).get("terms")
             if recorded_terms:
                 return list(recorded_terms)
-        return Watchlist.load(self.settings.get("WATCHLIST_PATH")).terms_for(self.name)
+        return Watchlist.load(self.watchlist_path).terms_for(self.name)
 
     def load_history(self) -> None:
         """Ingest runs left staged (a locked database, a crash) when there are any, then read the crawl

@@ -10,6 +10,7 @@ recording like any other response.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,8 +20,22 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from marketplace_spiders.browser import browser_request_meta, ensure_browser
+from marketplace_spiders.config import SettingsGroup, at_least, setting
+from marketplace_spiders.core_config import BrowserConfig
 from marketplace_spiders.items import ListingContent, ListingObservation
 from marketplace_spiders.spiders.base import MarketplaceSpider
+
+
+@dataclass(frozen=True)
+class BrowserMarketplaceConfig(SettingsGroup, abstract=True):
+    """The settings every browser marketplace has, each under the marketplace's prefix (``OZON_``…). A
+    marketplace's own group subclasses this one (``class OzonConfig(BrowserMarketplaceConfig, prefix="OZON_")``)
+    and is named by the spider's ``config_class``."""
+
+    search_max_pages: int = setting(3, "search result pages followed per term", check=at_least(1))
+    content_max_age_days: float = setting(7.0, "days before a listing's description is fetched again",
+                                          check=at_least(0))
 
 
 class BrowserMarketplaceSpider(MarketplaceSpider):
@@ -28,6 +43,8 @@ class BrowserMarketplaceSpider(MarketplaceSpider):
 
     expected_body = "html"
     settings_prefix = "BROWSER"
+    config_class: type[BrowserMarketplaceConfig] = BrowserMarketplaceConfig
+    """The marketplace's settings group: a BrowserMarketplaceConfig subclass with the marketplace's prefix."""
     search_wait_selector: str | None = None
     product_wait_selector: str | None = None
 
@@ -39,11 +56,12 @@ class BrowserMarketplaceSpider(MarketplaceSpider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):  # noqa: ANN001
         spider = super().from_crawler(crawler, *args, **kwargs)
+        if cls.config_class is BrowserMarketplaceConfig:
+            raise TypeError(f"{cls.__name__} names no settings group of its own (config_class)")
+        spider.config = cls.config_class.from_crawler(crawler)
+        spider.browser = BrowserConfig.from_crawler(crawler)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         return spider
-
-    def setting(self, name: str, default: Any) -> Any:
-        return self.settings.get(f"{self.settings_prefix}_{name}", default)
 
     # -- hooks ---------------------------------------------------------------------------------
     def search_url(self, term: str, page: int) -> str:
@@ -61,15 +79,11 @@ class BrowserMarketplaceSpider(MarketplaceSpider):
 
     # -- requests ------------------------------------------------------------------------------
     def browser_meta(self, page_type: str, wait_selector: str | None, **extra: Any) -> dict:
-        from marketplace_spiders.browser import browser_request_meta
-
         return {"page_type": page_type, "expect": self.expected_body,
-                **browser_request_meta(wait_selector, config=self.settings), **extra}
+                **browser_request_meta(wait_selector, config=self.browser), **extra}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        if not self.settings.get("REPLAY_DIR"):
-            from marketplace_spiders.browser import ensure_browser
-
+        if not self.recording.replay:
             self.logger.info("browser: %s", ensure_browser(self.settings))
         self.load_history()
         for term in self.search_terms():
@@ -95,7 +109,7 @@ class BrowserMarketplaceSpider(MarketplaceSpider):
         yield from hits
         for product_id, url in products.items():
             self.found.setdefault(product_id, url)
-        if next_url and products and page < int(self.setting("SEARCH_MAX_PAGES", 3)):
+        if next_url and products and page < self.config.search_max_pages:
             offset = int(response.meta.get("search_offset", 0)) + len(hits)
             yield self.search_request(term, page + 1, next_url, offset)
 
@@ -141,7 +155,7 @@ class BrowserMarketplaceSpider(MarketplaceSpider):
         known = self.tracked.get(product_id)
         if not known or not known.get("content_fetched_at") or not known.get("description_hash"):
             return True
-        max_age = timedelta(days=float(self.setting("CONTENT_MAX_AGE_DAYS", 7)))
+        max_age = timedelta(days=self.config.content_max_age_days)
         return now is not None and now.replace(tzinfo=None) - known["content_fetched_at"] > max_age
 
     def with_known_content(self, observation: ListingObservation) -> ListingObservation:

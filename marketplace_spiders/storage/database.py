@@ -12,14 +12,16 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
-import pyarrow as pa
 
+from marketplace_spiders.classify.history import classify_pending_runs
+from marketplace_spiders.core_config import StorageConfig
+from marketplace_spiders.sql import append_rows, query, sql_files, statements, transaction
 from marketplace_spiders.storage import history_snapshot, run_owner
 from marketplace_spiders.storage.errors import DatabaseLocked, DatabaseUnreadable, HistoryUnavailable, is_lock_error
 from marketplace_spiders.storage.history_loader import load_crawl_history
@@ -34,11 +36,10 @@ from marketplace_spiders.storage.settings_check import (
 from marketplace_spiders.storage.staging import journals_to_parquet, recover_crashed_run
 
 __all__ = ["REFRESH_MEMORY_LIMIT", "CrawlHistory", "Database", "DatabaseLocked", "DatabaseUnreadable",
-           "HistoryUnavailable", "refresh_analysis", "staging_root_for", "transaction"]
+           "HistoryUnavailable", "append_rows", "refresh_analysis", "staging_root_for", "transaction"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_PACKAGE = "marketplace_spiders.storage"
 # Tables a run stages, in the order they are ingested.
 STAGED_TABLES = (
     "fetches",
@@ -47,39 +48,6 @@ STAGED_TABLES = (
     "listing_observations",
     "seller_observations",
 )
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """BEGIN … COMMIT around the block, ROLLBACK (and re-raise) when it fails."""
-    con.execute("BEGIN")
-    try:
-        yield con
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")  # a failed COMMIT is rolled back by DuckDB itself, and raises here
-
-
-def append_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
-    """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in one statement, through an Arrow table
-    typed like the target columns (so all-NULL columns keep their type). Never row by row."""
-    if not rows:
-        return
-    schema = con.sql(f"SELECT {', '.join(columns)} FROM {table} LIMIT 0").to_arrow_table().schema
-    arrays = [pa.array([r[i] for r in rows], type=schema.field(i).type) for i in range(len(columns))]
-    view = f"{table}_batch"
-    con.register(view, pa.Table.from_arrays(arrays, schema=schema))
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
-    finally:
-        con.unregister(view)
-
-
-def _classify_pending(database: Database, con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    from marketplace_spiders.classify.history import classify_pending_runs
-
-    classify_pending_runs(con)
 
 
 # The analysis views materialised as tables (storage/queries/refresh_analysis.sql; the *_live views
@@ -92,40 +60,18 @@ def refresh_analysis(con: duckdb.DuckDBPyConnection) -> None:
 
     A database written before they were tables has views of these names: those are dropped first."""
     for name in MATERIALISED_VIEWS:
-        if con.execute("SELECT 1 FROM duckdb_views() WHERE view_name = ? AND NOT internal AND NOT temporary",
-                       [name]).fetchone():
+        if con.execute(query("user_view_exists"), [name]).fetchone():
             con.execute(f"DROP VIEW {name}")
-    sql = resources.files(SCHEMA_PACKAGE).joinpath("queries/refresh_analysis.sql").read_text("utf-8")
-    for statement in _statements(sql):
+    for statement in statements(query("refresh_analysis")):
         con.execute(statement)
 
 
 def _materialised_tables_missing(con: duckdb.DuckDBPyConnection) -> bool:
-    found = {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND NOT temporary").fetchall()}
+    found = {r[0] for r in con.execute(query("user_tables")).fetchall()}
     return not set(MATERIALISED_VIEWS) <= found
 
 
-def _refresh_in_own_transaction(database: Database, con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    database.refresh_bounded(con)
-
-
-# Hooks run after the run's rows are committed, each in transactions of its own: the classification of
-# every run not classified yet (claims, origin signals, entity matches, verdict per text version, appended
-# and committed in chunks so a large first run does not hold its rows in one transaction;
-# marketplace_spiders.classify.history), then the refresh of the materialised analysis tables (which read
-# the verdicts). Until the refresh commits, the tables show the previous consistent state.
-AFTER_INGEST_HOOKS: list = [_classify_pending, _refresh_in_own_transaction]
-
 _megabytes = megabytes  # the name this module used before settings_check existed
-
-
-def _sql_files(folder: str) -> list[tuple[str, str]]:
-    root = resources.files(SCHEMA_PACKAGE) / folder
-    if not root.is_dir():
-        return []
-    files = sorted((p.name, p.read_text(encoding="utf-8")) for p in root.iterdir() if p.name.endswith(".sql"))
-    return files
 
 
 class Database:
@@ -147,6 +93,29 @@ class Database:
         self.last_duplicate_of: str | None = None
         """After ``ingest_run`` returned False for a replay of a recording already ingested: that run's id."""
         self._histories: dict[str, CrawlHistory | Exception] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Any = None, *, path: str | Path | None = None,
+                      environ: Mapping[str, str] | None = None) -> Database:
+        """The one way to open the database from settings (Scrapy ``Settings`` or a mapping; None = none): the
+        crawl (spider and pipeline), every command and the ingest child build it here, so DUCKDB_PATH (env
+        MONITOR_DB), DUCKDB_LOCK_TIMEOUT, DUCKDB_INGEST_MEMORY_LIMIT and DUCKDB_REFRESH_MEMORY_LIMIT apply
+        everywhere. ``path``: a file named on a command line (``--db``), instead of DUCKDB_PATH."""
+        return cls.from_config(StorageConfig.from_settings(settings, environ), path=path)
+
+    @classmethod
+    def from_config(cls, config: StorageConfig, *, path: str | Path | None = None) -> Database:
+        """The database of a :class:`~marketplace_spiders.core_config.StorageConfig` (``path`` overrides its
+        file)."""
+        return cls(config.path if path is None else path, lock_timeout=config.lock_timeout,
+                   memory_limit=config.ingest_memory_limit, refresh_memory_limit=config.refresh_memory_limit)
+
+    def storage_settings(self) -> dict[str, str]:
+        """This database's storage settings as ``-s`` values (for the ingest child, which builds the same
+        database with :meth:`from_settings`)."""
+        return {"DUCKDB_PATH": str(self.path), "DUCKDB_LOCK_TIMEOUT": repr(float(self.lock_timeout)),
+                "DUCKDB_INGEST_MEMORY_LIMIT": self.memory_limit or "",
+                "DUCKDB_REFRESH_MEMORY_LIMIT": self.refresh_memory_limit or ""}
 
     # -- connections -------------------------------------------------------------------
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -195,6 +164,19 @@ class Database:
         finally:
             self._restore_memory_limit(con)
 
+    def after_ingest(self, con: duckdb.DuckDBPyConnection) -> None:
+        """What follows a run's commit, in this order, each step in transactions of its own:
+
+        1. the classification of every run not classified yet (claims, origin signals, entity matches, verdict
+           per text version; appended and committed in chunks so a large first run does not hold its rows in
+           one transaction: ``marketplace_spiders.classify.history.classify_pending_runs``);
+        2. the refresh of the materialised analysis tables, which read the verdicts (``refresh_bounded``).
+
+        Until the refresh commits, the tables show the previous consistent state. Both steps are no-ops or
+        rebuilds of derived rows when already done, so a run ingested again after a crash finishes them."""
+        classify_pending_runs(con)
+        self.refresh_bounded(con)
+
     def _restore_memory_limit(self, con: duckdb.DuckDBPyConnection) -> None:
         if self.memory_limit:
             set_memory_limit(con, self.memory_limit)
@@ -226,14 +208,14 @@ class Database:
         )
         done = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
         applied = []
-        for name, sql in _sql_files("schema"):
+        for name, sql in sql_files("schema"):
             if name in done:
                 continue
             with transaction(con):
                 con.execute(sql)
                 con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
             applied.append(name)
-        for _name, sql in _sql_files("views"):
+        for _name, sql in sql_files("views"):
             con.execute(sql)
         if _materialised_tables_missing(con):
             with transaction(con):
@@ -303,10 +285,9 @@ class Database:
         self.last_duplicate_of = None
         journals_to_parquet(run_dir)
         with self.session() as con:
-            exists = con.execute("SELECT 1 FROM crawl_runs WHERE run_id = ?", [run["run_id"]]).fetchone()
+            exists = con.execute(query("run_exists"), [run["run_id"]]).fetchone()
             duplicate = None if exists or not run.get("recording_id") else con.execute(
-                "SELECT run_id FROM crawl_runs WHERE recording_id = ? ORDER BY started_at LIMIT 1",
-                [run["recording_id"]]).fetchone()
+                query("run_of_recording"), [run["recording_id"]]).fetchone()
             if exists or duplicate:
                 if duplicate:
                     self.last_duplicate_of = duplicate[0]
@@ -317,8 +298,7 @@ class Database:
                     log.info("run %s already ingested; removing its staging folder", run["run_id"])
                 # the ingest may have stopped after its commit, before its classification or its refresh
                 # committed: finish both (each is a no-op or a rebuild of derived rows when already done)
-                for hook in AFTER_INGEST_HOOKS:
-                    hook(self, con, run["run_id"])
+                self.after_ingest(con)
                 self.write_snapshots(con, [run["marketplace"]])
                 shutil.rmtree(run_dir, ignore_errors=True)
                 return False
@@ -326,12 +306,7 @@ class Database:
                 log.info("ingest of run %s started", run["run_id"])
                 self._ingest_tables(con, run_dir, run["run_id"])
                 con.execute(
-                    "INSERT INTO crawl_runs BY NAME SELECT * FROM (SELECT "
-                    "?::VARCHAR AS run_id, ?::VARCHAR AS marketplace, ?::TIMESTAMP AS started_at, "
-                    "?::TIMESTAMP AS finished_at, ?::VARCHAR AS status, ?::VARCHAR AS status_reasons, "
-                    "?::INTEGER AS request_count, ?::INTEGER AS item_count, ?::INTEGER AS error_count, "
-                    "?::INTEGER AS blocked_count, ?::BOOLEAN AS replay, ?::VARCHAR AS recording_id, "
-                    "(now() AT TIME ZONE 'UTC')::TIMESTAMP AS ingested_at)",
+                    query("insert_crawl_run"),
                     [
                         run["run_id"], run["marketplace"], run["started_at"], run.get("finished_at"),
                         run["status"], run.get("status_reasons"), run.get("request_count"),
@@ -339,8 +314,7 @@ class Database:
                         run.get("replay", False), run.get("recording_id"),
                     ],
                 )
-            for hook in AFTER_INGEST_HOOKS:
-                hook(self, con, run["run_id"])
+            self.after_ingest(con)
             self.write_snapshots(con, [run["marketplace"]])
         shutil.rmtree(run_dir, ignore_errors=True)
         return True
@@ -353,19 +327,11 @@ class Database:
             # file paths are bound, never pasted into the SQL (a quote in a folder name must not break it)
             src = "read_parquet($files, union_by_name = true)"
             params = {"files": [str(f) for f in files]}
-            if table == "descriptions":
-                con.execute(
-                    f"INSERT INTO descriptions BY NAME SELECT * EXCLUDE (rn) FROM ("
-                    f"SELECT description_hash, marketplace, product_id, text, characteristics::JSON AS "
-                    f"characteristics, first_seen, response_sha256, row_number() OVER "
-                    f"(PARTITION BY description_hash ORDER BY first_seen) AS rn FROM {src}) "
-                    f"WHERE rn = 1 AND description_hash NOT IN (SELECT description_hash FROM descriptions)",
-                    params,
-                )
+            if table == "descriptions":  # one row per description version, the first time it was seen
+                con.execute(query("ingest_descriptions"), params)
                 continue
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {src}", params)
-        sql = resources.files(SCHEMA_PACKAGE).joinpath("queries/refresh_entities.sql").read_text("utf-8")
-        for statement in _statements(sql):
+        for statement in statements(query("refresh_entities")):
             con.execute(statement, {"run_id": run_id})
 
     def ingest_pending(self, staging_root: Path) -> list[str]:
@@ -385,12 +351,6 @@ class Database:
             if self.ingest_run(run_dir):
                 ingested.append(run_dir.name)
         return ingested
-
-
-def _statements(sql: str) -> list[str]:
-    """Split a file of ';'-terminated statements (no ';' inside string literals)."""
-    return [s.strip() for s in sql.split(";") if s.strip() and not all(
-        line.strip().startswith("--") or not line.strip() for line in s.strip().splitlines())]
 
 
 def staging_root_for(db_path: str | Path) -> Path:

@@ -29,16 +29,16 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 
 import duckdb
+
+from marketplace_spiders.sql import query
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1
 INDEX = "index.json"
-_QUERIES = "marketplace_spiders.storage"
 
 
 @dataclass
@@ -70,32 +70,24 @@ def snapshot_file(db_path: str | Path, marketplace: str) -> Path:
     return snapshot_dir(db_path) / f"{marketplace}.json"
 
 
-def _query(name: str) -> str:
-    return resources.files(_QUERIES).joinpath(f"queries/{name}").read_text("utf-8")
-
-
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND NOT temporary").fetchall()}
+    return {r[0] for r in con.execute(query("user_tables")).fetchall()}
 
 
 def read_from_database(con: duckdb.DuckDBPyConnection, marketplace: str, runs: int = 10) -> CrawlHistory:
     """The history of ``marketplace`` as the database holds it (read-only is enough)."""
     if not {"crawl_runs", "listings", "listing_observations", "fetches", "seller_observations"} <= _tables(con):
         return CrawlHistory(marketplace, "empty")
-    cur = con.execute(_query("tracked_listings.sql"), [marketplace])
+    cur = con.execute(query("tracked_listings"), [marketplace])
     cols = [d[0] for d in cur.description]
     types = {d[0]: str(d[1]) for d in cur.description}  # now: the connection is the cursor of its next query
     tracked = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
     history: dict[str, dict] = {}
-    for run_id, status, _started, term, items in con.execute(_query("run_history.sql"), [marketplace, runs]).fetchall():
+    for run_id, status, _started, term, items in con.execute(query("run_history"), [marketplace, runs]).fetchall():
         run = history.setdefault(run_id, {"run_id": run_id, "status": status, "items_per_term": {}})
         run["items_per_term"][term] = items
-    sellers = dict(con.execute(
-        "SELECT seller_id, max(observed_at) FROM seller_observations WHERE marketplace = ? GROUP BY seller_id",
-        [marketplace]).fetchall())
-    count, last = con.execute(
-        "SELECT count(*), arg_max(run_id, started_at) FROM crawl_runs WHERE marketplace = ?", [marketplace]).fetchone()
+    sellers = dict(con.execute(query("known_sellers"), [marketplace]).fetchall())
+    count, last = con.execute(query("marketplace_run_count"), [marketplace]).fetchone()
     return CrawlHistory(marketplace, "database" if count else "empty", tracked, list(history.values()), sellers,
                         last_run_id=last, run_count=count, tracked_types=types)
 
@@ -130,7 +122,7 @@ def _file_identity(db_path: str | Path) -> list[int] | None:
 def _database_id(con: duckdb.DuckDBPyConnection) -> str | None:
     if "database_identity" not in _tables(con):
         return None
-    row = con.execute("SELECT min(database_id) FROM database_identity").fetchone()
+    row = con.execute(query("database_id")).fetchone()
     return row[0] if row else None
 
 
@@ -159,7 +151,7 @@ def write_snapshots(con: duckdb.DuckDBPyConnection, db_path: str | Path, marketp
     folder = snapshot_dir(db_path)
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC).replace(tzinfo=None).isoformat()
-    counts = dict(con.execute("SELECT marketplace, count(*) FROM crawl_runs GROUP BY marketplace").fetchall()) \
+    counts = dict(con.execute(query("runs_per_marketplace")).fetchall()) \
         if "crawl_runs" in _tables(con) else {}
     database_id, database_file = _database_id(con), _file_identity(db_path)
     if not index_matches(con, db_path):  # another database's snapshots (or none): none of them is kept

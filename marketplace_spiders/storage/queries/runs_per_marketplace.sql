@@ -1,0 +1,2 @@
+-- Runs per marketplace.
+SELECT marketplace, count(*) FROM crawl_runs GROUP BY marketplace
