@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DEMO_DB := data/demo.duckdb
 DB ?= data/marketplace.duckdb
 
-.PHONY: demo test crawl browser lint bench bench-replay bench-trust bench-analysis bench-browser bench-classify clean
+.PHONY: demo test test-slow fingerprint crawl browser lint bench bench-replay bench-trust bench-analysis bench-browser bench-classify clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,15 @@ demo: $(STAMP) browser
 
 test: $(STAMP) browser
 	$(PY) -m pytest
+
+# The multi-process fault tests (real crawls and ingests: kill -9, locks, full disks, hostile recordings,
+# dead networks), kept out of the default suite for its time; .ci/run runs them too.
+test-slow: $(STAMP) browser
+	$(PY) -m pytest -m slow
+
+# Golden fingerprint of the demo database (tests/test_demo_database.py); regenerate only for an intended change.
+fingerprint: $(STAMP)
+	$(PY) -m analysis.demo_fingerprint
 
 crawl: $(STAMP) browser
 	$(VENV)/bin/scrapy crawlall -s DUCKDB_PATH=$(DB)

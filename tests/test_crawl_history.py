@@ -20,6 +20,9 @@ from marketplace_spiders.storage.database import Database, staging_root_for
 from marketplace_spiders.storage.history_snapshot import read_from_database, read_snapshot, snapshot_dir
 from marketplace_spiders.storage.replay_identity import recording_id
 
+# Real crawl/ingest processes: behind the `slow` marker (make test-slow; .ci/run runs both).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = fixtures_of("wildberries") / "timeline"
 RUN2_TRACKED = {"201111001", "201111002", "201111003", "201111004"}  # run 1's listings, all revisited by run 2
@@ -40,6 +43,7 @@ def query(db: Path, sql: str, *params):
 
 HOLD = """
 import duckdb, sys
+
 con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "ro")
 print("locked", flush=True)
 sys.stdin.read()

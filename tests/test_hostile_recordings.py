@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 from crawl_process import copy_run, entries, last_run, line_of, query, replay, write_entries
 
+# Real crawl/ingest processes: behind the `slow` marker (make test-slow; .ci/run runs both).
+pytestmark = pytest.mark.slow
+
 SECRET = b'{"products": [], "SECRET-OUTSIDE-THE-RECORDING": "root:x:0:0"}'
 
 

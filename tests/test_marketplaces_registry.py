@@ -139,6 +139,10 @@ def test_the_template_copied_to_a_new_slug_is_a_marketplace_the_registry_finds(t
         case = fuzz.EXAMPLE
         response = fixture_case_response(market.folder / case.sample.rsplit("/", 1)[0])
         assert [h.product_id for h in case.parse(response)] == ["101", "102"]
+        from marketplace_spiders.page_cases import cases_of, check, schema_problems
+        cases = list(cases_of(market))
+        assert [c.case_id for c in cases] == ["acme_market/pages/search_two_products"], cases
+        assert not schema_problems(cases[0]) and not check(cases[0]), check(cases[0])
         assert (market.folder / "README.md").is_file() and (market.real_samples_dir / "PROVENANCE.md").is_file()
         print("ok")
     """)

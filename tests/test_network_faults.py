@@ -16,6 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from crawl_process import ROOT, SCRAPY, closed_port, crawl, last_run, query
 
+# Real crawl/ingest processes: behind the `slow` marker (make test-slow; .ci/run runs both).
+pytestmark = pytest.mark.slow
+
 TERMS = "Кымдан-2;Royal Blood-Fresh;Кэсонский женьшень;Нео-Виагра"
 
 
@@ -111,6 +114,7 @@ def test_one_unreachable_host_is_cut_off_while_a_reachable_host_goes_on(tmp_path
 
 CHAIN = '''
 import scrapy
+
 
 class Chain(scrapy.Spider):
     """Strictly one request after the other: refused, answered, refused, answered, ... on one host."""

@@ -23,6 +23,9 @@ from marketplace_spiders.items import FetchRecord, ListingObservation
 from marketplace_spiders.storage.database import Database, staging_root_for
 from marketplace_spiders.storage.staging import RunStager
 
+# Real crawl/ingest processes: behind the `slow` marker (make test-slow; .ci/run runs both).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 RUN_1 = fixtures_of("wildberries") / "timeline" / "run-1"
 AT = datetime(2026, 11, 1, 6, tzinfo=UTC)
@@ -188,6 +191,7 @@ import sys
 from datetime import datetime, UTC
 from marketplace_spiders.storage.staging import RunStager
 from marketplace_spiders.items import ListingObservation
+
 stager = RunStager(sys.argv[1], {run_id!r}, batch_size=1000)
 for i in range(3):
     stager.add_item(ListingObservation("wildberries", str(i), "u", title="t", observed_at=datetime.now(UTC)))

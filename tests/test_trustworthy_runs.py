@@ -17,6 +17,9 @@ from sample_files import fixtures_of, real_sample
 from marketplace_spiders import demo
 from marketplace_spiders.storage.database import Database, staging_root_for
 
+# Real crawl/ingest processes: behind the `slow` marker (make test-slow; .ci/run runs both).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = fixtures_of("wildberries") / "timeline"
 

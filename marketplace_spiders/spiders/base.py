@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from twisted.python.failure import Failure
 
 from marketplace_spiders.block_middleware import BlockedResponse
 from marketplace_spiders.core_config import RecordingConfig, StorageConfig, WatchlistConfig
-from marketplace_spiders.items import FetchRecord
+from marketplace_spiders.items import FetchRecord, ListingContent, ListingObservation
 from marketplace_spiders.recording import ReplayError, parse_time, recording_meta
 from marketplace_spiders.run_failures import fail_run
 from marketplace_spiders.storage.database import (
@@ -30,6 +30,9 @@ from marketplace_spiders.storage.database import (
 from marketplace_spiders.storage.history_loader import check_readable
 from marketplace_spiders.storage.replay_identity import recording_id
 from marketplace_spiders.watchlist import Watchlist, parse_terms_argument
+
+# The observation fields a listing's content document states (copied into every observation of the listing).
+CONTENT_FIELDS = ("description_hash", "country_of_origin", "manufacturer", "category")
 
 # Settings a replay lifts: nothing is fetched, so politeness delays only slow the replay down.
 REPLAY_SETTINGS = {
@@ -147,6 +150,36 @@ class MarketplaceSpider(scrapy.Spider):
         if history.source == "snapshot":
             self.crawler.stats.inc_value("history/locked")
         self.logger.info("%d tracked listing(s) to revisit (history from the %s)", len(self.tracked), history.source)
+
+    # -- content -------------------------------------------------------------------------
+    @staticmethod
+    def with_content(observation: ListingObservation,
+                     content: ListingContent | Mapping[str, Any] | None) -> ListingObservation:
+        """Copy a listing's content into an observation: the one content-merge rule of every marketplace.
+
+        The content document (Wildberries' basket ``card.json``, Ozon's product page with its second layout
+        page, Market's product page) is the one source of ``CONTENT_FIELDS`` (description hash, country of
+        manufacture, manufacturer, category): where it states a value, the observation carries that value.
+        An observation keeps its own value only where the content has none (None or empty), so a value the
+        observed page did show is never blanked by a content document that leaves it out, and never
+        overrides one the content states (the content is the fuller, characteristics-level source; a search
+        card or the first product page shows a short list at most).
+
+        ``content`` is a ``ListingContent`` fetched in this run, or the listing's last known state (a crawl
+        history row: ``with_known_content``) when its content was not fetched again; None leaves the
+        observation as it is."""
+        if content is None:
+            return observation
+        for name in CONTENT_FIELDS:
+            value = content.get(name) if isinstance(content, Mapping) else getattr(content, name)
+            if value not in (None, ""):
+                setattr(observation, name, value)
+        return observation
+
+    def with_known_content(self, observation: ListingObservation) -> ListingObservation:
+        """``with_content`` with the listing's last known content (crawl history), for an observation whose
+        content document is not fetched in this run (fresh enough, or its fetch failed)."""
+        return self.with_content(observation, self.tracked.get(observation.product_id))
 
     # -- evidence --------------------------------------------------------------------------
     @staticmethod

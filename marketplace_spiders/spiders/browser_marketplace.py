@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 from marketplace_spiders.browser import browser_request_meta, ensure_browser
 from marketplace_spiders.config import SettingsGroup, at_least, setting
 from marketplace_spiders.core_config import BrowserConfig
-from marketplace_spiders.items import ListingContent, ListingObservation
+from marketplace_spiders.items import ListingObservation
 from marketplace_spiders.spiders.base import MarketplaceSpider
 
 
@@ -157,21 +157,6 @@ class BrowserMarketplaceSpider(MarketplaceSpider):
             return True
         max_age = timedelta(days=self.config.content_max_age_days)
         return now is not None and now.replace(tzinfo=None) - known["content_fetched_at"] > max_age
-
-    def with_known_content(self, observation: ListingObservation) -> ListingObservation:
-        known = self.tracked.get(observation.product_id, {})
-        for name in ("description_hash", "country_of_origin", "manufacturer", "category"):
-            if getattr(observation, name) is None:
-                setattr(observation, name, known.get(name))
-        return observation
-
-    @staticmethod
-    def with_content(observation: ListingObservation, content: ListingContent) -> ListingObservation:
-        observation.description_hash = content.description_hash
-        observation.country_of_origin = content.country_of_origin or observation.country_of_origin
-        observation.manufacturer = content.manufacturer or observation.manufacturer
-        observation.category = content.category or observation.category
-        return observation
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         yield self.failed_fetch(failure)

@@ -152,7 +152,6 @@ class OzonSpider(BrowserMarketplaceSpider):
         content.manufacturer = details.manufacturer() or content.manufacturer
         content.brand = details.brand() or content.brand
         content.description_hash = description_hash(description, characteristics)
-        content.response_sha256 = content.response_sha256 or self.fetch_record(response, "content").response_sha256
         yield content
         yield self.with_content(observation, content)
 

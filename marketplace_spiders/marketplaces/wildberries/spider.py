@@ -27,7 +27,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from marketplace_spiders.items import ListingContent, ListingObservation, SellerObservation
+from marketplace_spiders.items import ListingObservation, SellerObservation
 from marketplace_spiders.marketplaces.wildberries import MARKETPLACE
 from marketplace_spiders.marketplaces.wildberries.pages import (
     BasketRouter,
@@ -247,14 +247,6 @@ class WildberriesSpider(MarketplaceSpider):
         fetched = known["content_fetched_at"]
         return now is not None and now.replace(tzinfo=None) - fetched > max_age
 
-    def with_known_content(self, observation: ListingObservation) -> ListingObservation:
-        known = self.tracked.get(observation.product_id, {})
-        observation.description_hash = known.get("description_hash")
-        observation.country_of_origin = known.get("country_of_origin")
-        observation.manufacturer = known.get("manufacturer")
-        observation.category = known.get("category")
-        return observation
-
     # -- phase 3: content and sellers --------------------------------------------------------
     def content_request(self, observation: ListingObservation) -> scrapy.Request:
         nm_id = int(observation.product_id)
@@ -275,14 +267,6 @@ class WildberriesSpider(MarketplaceSpider):
         yield self.fetch_record(response, "content", product_ids=[observation.product_id])
         yield content
         yield self.with_content(observation, content)
-
-    @staticmethod
-    def with_content(observation: ListingObservation, content: ListingContent) -> ListingObservation:
-        observation.description_hash = content.description_hash
-        observation.country_of_origin = content.country_of_origin
-        observation.manufacturer = content.manufacturer
-        observation.category = content.category
-        return observation
 
     def on_content_error(self, failure: Failure) -> Iterator[Any]:
         yield self.failed_fetch(failure)

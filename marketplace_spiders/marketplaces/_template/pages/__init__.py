@@ -1,5 +1,11 @@
 """TEMPLATE page objects: one class per page type; no I/O, no clock, only LayoutError (pages/errors.py).
-Split by page type past ~400 lines (``pages/search.py``, ``pages/product.py``) and re-export the names here."""
+Split by page type past ~400 lines (``pages/search.py``, ``pages/product.py``) and re-export the names here.
+
+Read values through the shared readers of ``marketplace_spiders.values``, never a copy of your own: ``get``
+(JSON paths), ``ld_from_html`` / ``ld_from_composer`` (JSON-LD), ``country_of_origin`` / ``manufacturer`` /
+``characteristic`` (characteristic keys in the one documented order), ``read_price`` (money with currency),
+``parse_count`` / ``parse_rating``, ``read_legal_ids`` (ИНН/ОГРН). ``tests/test_values_readers.py`` fails on a
+page module that defines its own ``get``, ``COUNTRY_KEYS`` or JSON-LD reading."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""What every Ozon page object shares: site URLs, JSON helpers, text cleaning, prices. No I/O, no clock."""
+"""What every Ozon page object shares: site URLs, JSON helpers, text cleaning, prices. No I/O, no clock.
+
+JSON paths (``get``), JSON-LD and characteristic keys are read by the shared readers of
+``marketplace_spiders.values``; ``get`` is re-exported here for the Ozon modules.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,13 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from marketplace_spiders.pages.errors import LayoutError
-from marketplace_spiders.values import Money, read_price
+from marketplace_spiders.values import Money, get, read_price
 
 MARKETPLACE = "ozon"
 SITE = "https://www.ozon.ru"
 DEFAULT_CURRENCY = "RUB"
 COMPOSER_PAGE = SITE + "/api/composer-api.bx/page/json/v2?url="
 ENTRYPOINT_PAGE = SITE + "/api/entrypoint-api.bx/page/json/v2?url="
-COUNTRY_KEYS = ("Страна-изготовитель", "Страна производства", "Страна изготовления", "Страна происхождения")
-MANUFACTURER_KEYS = ("Производитель", "Изготовитель", "Фабрика-производитель")
 
 _SKU_IN_PATH = re.compile(r"/product/(?:[^/?#]*-)?(\d+)/?")
 _SELLER_ID_IN_LINK = re.compile(r"/seller/(?:[^/?#]*-)?(\d+)/?(?:[?#]|$)")
@@ -33,18 +35,6 @@ LEGAL_FORM = re.compile(r"^\s*(ООО|ИП|АО|ПАО|ЗАО|ОАО|НАО|ОД
 
 
 # -- JSON --------------------------------------------------------------------------------------------
-def get(data: Any, *path: str | int) -> Any:
-    """``data[path[0]][path[1]]…``, or None as soon as a step is missing or of the wrong type."""
-    for key in path:
-        if isinstance(key, int):
-            if not isinstance(data, list) or len(data) <= key:
-                return None
-        elif not isinstance(data, dict):
-            return None
-        data = data[key] if isinstance(key, int) else data.get(key)
-    return data
-
-
 def loads(text: Any) -> Any:
     """JSON text -> value (None when it is not JSON); a value that is not text is returned as is."""
     if not isinstance(text, str | bytes):
@@ -70,14 +60,6 @@ def join_values(values: list[Any]) -> str:
     """Characteristic values (``[{text: "a, "}, {text: "b"}]``) joined by ", "."""
     texts = [clean_text(get(value, "text")) for value in values]
     return ", ".join(t.rstrip(", ").strip() for t in texts if t and t.rstrip(", ").strip())
-
-
-def first_key(chars: dict[str, str], keys: tuple[str, ...]) -> str | None:
-    lowered = {key.lower(): value for key, value in chars.items()}
-    for key in keys:
-        if key.lower() in lowered:
-            return lowered[key.lower()]
-    return None
 
 
 # -- prices ------------------------------------------------------------------------------------------

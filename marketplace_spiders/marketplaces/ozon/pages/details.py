@@ -9,12 +9,8 @@ from scrapy.http import Response
 
 from marketplace_spiders.items import ListingContent
 from marketplace_spiders.marketplaces.ozon.pages.common import (
-    COUNTRY_KEYS,
-    MANUFACTURER_KEYS,
     MARKETPLACE,
     clean_text,
-    first_key,
-    get,
     join_values,
     sku_from_url,
 )
@@ -22,6 +18,7 @@ from marketplace_spiders.marketplaces.ozon.pages.states import load_states
 from marketplace_spiders.pages.base import body_sha256
 from marketplace_spiders.pages.description import description_hash
 from marketplace_spiders.pages.errors import LayoutError, layout_guard
+from marketplace_spiders.values import BRAND_KEYS, characteristic, country_of_origin, get, manufacturer
 
 
 @layout_guard
@@ -60,13 +57,13 @@ class OzonProductDetailsPage:
         return clean_text(self.states.ld_product().get("description"))
 
     def country_of_origin(self) -> str | None:
-        return first_key(self.characteristics(), COUNTRY_KEYS)
+        return country_of_origin(self.characteristics())
 
     def manufacturer(self) -> str | None:
-        return first_key(self.characteristics(), MANUFACTURER_KEYS)
+        return manufacturer(self.characteristics())
 
     def brand(self) -> str | None:
-        return first_key(self.characteristics(), ("Бренд",))
+        return characteristic(self.characteristics(), BRAND_KEYS)
 
     def to_content(self, observed_at: datetime) -> ListingContent:
         description = self.description()

@@ -17,13 +17,9 @@ from urllib.parse import urlsplit
 from scrapy.http import Response
 
 from marketplace_spiders.marketplaces.ozon.pages.common import (
-    COUNTRY_KEYS,
-    MANUFACTURER_KEYS,
     MARKETPLACE,
     amount,
     clean_text,
-    first_key,
-    get,
     join_values,
     listed_price,
     product_url,
@@ -36,7 +32,16 @@ from marketplace_spiders.marketplaces.ozon.pages.product_seller import OzonProdu
 from marketplace_spiders.marketplaces.ozon.pages.states import load_states
 from marketplace_spiders.pages.base import ProductPageRows
 from marketplace_spiders.pages.errors import LayoutError, layout_guard
-from marketplace_spiders.values import Money, parse_count, parse_rating
+from marketplace_spiders.values import (
+    BRAND_KEYS,
+    Money,
+    characteristic,
+    country_of_origin,
+    get,
+    manufacturer,
+    parse_count,
+    parse_rating,
+)
 
 PRODUCT_WIDGETS = ("webProductHeading", "webPrice", "webOutOfStock")
 
@@ -97,9 +102,6 @@ class OzonProductPage(OzonProductSeller, ProductPageRows):
         return product_url(self.product_id())
 
     # availability and prices
-    def is_out_of_stock_page(self) -> bool:
-        return bool(self._out_of_stock()) and not self._price_state()
-
     def in_stock(self) -> bool | None:
         price_state = self._price_state()
         if isinstance(price_state.get("isAvailable"), bool):
@@ -179,7 +181,7 @@ class OzonProductPage(OzonProductSeller, ProductPageRows):
             if text:
                 return text
         for value in (brand_state.get("name"), self.states.ld_product().get("brand"),
-                      self.short_characteristics().get("Бренд")):
+                      characteristic(self.short_characteristics(), BRAND_KEYS)):
             if isinstance(value, dict):
                 value = value.get("name")
             text = clean_text(value)
@@ -216,10 +218,10 @@ class OzonProductPage(OzonProductSeller, ProductPageRows):
         return chars
 
     def country_of_origin(self) -> str | None:
-        return first_key(self.short_characteristics(), COUNTRY_KEYS)
+        return country_of_origin(self.short_characteristics())
 
     def manufacturer(self) -> str | None:
-        return first_key(self.short_characteristics(), MANUFACTURER_KEYS)
+        return manufacturer(self.short_characteristics())
 
     def second_page_url(self) -> str:
         """composer-api URL of this product's second layout page (characteristics, description)."""

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from marketplace_spiders.marketplaces.ozon.pages.common import LEGAL_FORM, clean_text, get, seller_id_from_link
+from marketplace_spiders.marketplaces.ozon.pages.common import LEGAL_FORM, clean_text, seller_id_from_link
 from marketplace_spiders.marketplaces.ozon.pages.states import OzonWidgetStates
 from marketplace_spiders.pages.errors import LayoutError, layout_guard
-from marketplace_spiders.values import LegalIds, parse_rating, read_legal_ids
+from marketplace_spiders.values import LegalIds, get, parse_rating, read_legal_ids
 
 ABOUT_SELLER_TOOLTIP = "about-seller-tooltip"
 

@@ -15,12 +15,12 @@ from typing import Any
 from scrapy.http import Response
 
 from marketplace_spiders.items import ListingObservation, SearchHit
-from marketplace_spiders.marketplaces.ozon.pages.common import MARKETPLACE, SITE, composer_url, get
+from marketplace_spiders.marketplaces.ozon.pages.common import MARKETPLACE, SITE, composer_url
 from marketplace_spiders.marketplaces.ozon.pages.states import load_states
 from marketplace_spiders.marketplaces.ozon.pages.tiles import OzonTile
 from marketplace_spiders.pages.base import body_sha256
 from marketplace_spiders.pages.errors import LayoutError, layout_guard
-from marketplace_spiders.values import parse_count
+from marketplace_spiders.values import get, parse_count
 
 SEARCH_GRID_WIDGETS = ("tileGridDesktop", "searchResultsV2")
 PAGINATOR_WIDGETS = ("infiniteVirtualPaginator", "megaPaginator")

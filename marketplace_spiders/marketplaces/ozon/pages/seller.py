@@ -14,11 +14,11 @@ from datetime import datetime
 from scrapy.http import Response
 
 from marketplace_spiders.items import SellerObservation
-from marketplace_spiders.marketplaces.ozon.pages.common import LEGAL_FORM, MARKETPLACE, clean_text, get
+from marketplace_spiders.marketplaces.ozon.pages.common import LEGAL_FORM, MARKETPLACE, clean_text
 from marketplace_spiders.marketplaces.ozon.pages.states import load_states
 from marketplace_spiders.pages.base import body_sha256
 from marketplace_spiders.pages.errors import LayoutError, layout_guard
-from marketplace_spiders.values import LegalIds, read_legal_ids
+from marketplace_spiders.values import LegalIds, get, read_legal_ids
 
 SELLER_LEGAL_WIDGETS = ("textBlock",)
 _SCHEDULE = re.compile(r"график|работает|режим работы", re.IGNORECASE)

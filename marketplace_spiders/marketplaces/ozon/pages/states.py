@@ -5,6 +5,8 @@
   ``{widgetStates: {"<widget>-<id>-<container>-<n>": "<JSON string>"}, layoutTrackingInfo: "<JSON string>",
   seo: {script: [{innerHTML: <JSON-LD>}]}}``.
 
+JSON-LD is read by the shared reader (``values.json_ld``): a block that is not valid JSON is a ``LayoutError``.
+
 The widget name is the key before the first ``-`` (``webPrice`` and ``webPriceDecreasedCompact`` differ).
 """
 
@@ -14,8 +16,9 @@ from typing import Any
 
 from scrapy.http import Response
 
-from marketplace_spiders.marketplaces.ozon.pages.common import get, loads
+from marketplace_spiders.marketplaces.ozon.pages.common import loads
 from marketplace_spiders.pages.errors import LayoutError, layout_guard
+from marketplace_spiders.values import get, ld_first, ld_from_composer, ld_from_html
 
 
 @layout_guard
@@ -52,9 +55,7 @@ class OzonWidgetStates:
             raise LayoutError(f"composer response without widgetStates; keys: {keys}")
         states = {key: loads(value) for key, value in data["widgetStates"].items()}
         tracking = loads(data.get("layoutTrackingInfo"))
-        json_ld = []
-        for script in get(data, "seo", "script") or []:
-            json_ld.extend(_ld_objects(loads(get(script, "innerHTML"))))
+        json_ld = ld_from_composer(data)
         canonical = next(
             (link.get("href") for link in get(data, "seo", "link") or []
              if isinstance(link, dict) and link.get("rel") == "canonical"),
@@ -68,9 +69,7 @@ class OzonWidgetStates:
         states: dict[str, Any] = {}
         for node in response.xpath('//div[starts-with(@id, "state-")][@data-state]'):
             states[node.attrib["id"][len("state-"):]] = loads(node.attrib["data-state"])
-        json_ld = []
-        for text in response.xpath('//script[@type="application/ld+json"]/text()').getall():
-            json_ld.extend(_ld_objects(loads(text)))
+        json_ld = ld_from_html(response)
         title = response.xpath("//title/text()").get()
         canonical = response.xpath('//link[@rel="canonical"]/@href').get()
         return cls(states, None, json_ld, title.strip() if title else None, canonical)
@@ -99,16 +98,7 @@ class OzonWidgetStates:
         return found[0] if found else None
 
     def ld_product(self) -> dict[str, Any]:
-        return next((obj for obj in self.json_ld if obj.get("@type") == "Product"), {})
-
-
-def _ld_objects(data: Any) -> list[dict[str, Any]]:
-    if isinstance(data, dict):
-        graph = data.get("@graph")
-        return [data] + (_ld_objects(graph) if graph else [])
-    if isinstance(data, list):
-        return [obj for item in data for obj in _ld_objects(item)]
-    return []
+        return ld_first(self.json_ld, "Product")
 
 
 def load_states(response: Response) -> OzonWidgetStates:

@@ -20,13 +20,12 @@ from marketplace_spiders.marketplaces.ozon.pages.common import (
     MARKETPLACE,
     amount,
     clean_text,
-    get,
     listed_price,
     product_url,
     same_currency,
 )
 from marketplace_spiders.pages.errors import LayoutError
-from marketplace_spiders.values import Money, parse_count, parse_rating
+from marketplace_spiders.values import Money, get, parse_count, parse_rating
 
 _STOCK_HINT = re.compile(
     r"^\s*(?:(?P<before>\d[\d\s\u2009\u202f\xa0]*)\s*шт\.?\s+остал\w*|остал\w*\s+(?P<after>\d[\d\s\u2009\u202f\xa0]*)"

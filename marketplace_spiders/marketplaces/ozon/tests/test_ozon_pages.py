@@ -8,11 +8,10 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sample_files import assert_fields, fixture_case_response, fixtures_of, real_sample, real_sample_roots
+from sample_files import fixtures_of, real_sample, real_sample_roots
 from scrapy.http import HtmlResponse, TextResponse
 
 from marketplace_spiders.marketplaces.ozon.pages import (
-    OzonProductDetailsPage,
     OzonProductPage,
     OzonSearchPage,
     OzonSellerLegalPage,
@@ -354,26 +353,7 @@ def test_trimmed_search_without_paginator_has_no_next_page():
     assert search_page(MCP_SEARCH).next_page_url() is None
 
 
-# -- hand-made cases: body + meta + expected ---------------------------------------------------------
-CASES = sorted(p for p in PAGE_FIXTURES.iterdir() if p.is_dir())
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_fixture_case(case):
-    meta = json.loads((case / "meta.json").read_text("utf-8"))
-    expected = json.loads((case / "expected.json").read_text("utf-8"))
-    assert meta["derived_from"] and meta["changed"]
-    response = fixture_case_response(case)
-    if meta["page_object"] == "OzonProductDetailsPage":
-        assert_fields(OzonProductDetailsPage(response).to_content(AT), expected["content"])
-        return
-    if meta["page_object"] == "OzonSellerLegalPage":
-        assert_fields(OzonSellerLegalPage(response, meta["seller_id"]).to_seller(AT), expected["seller"])
-        return
-    page = OzonProductPage(response)
-    assert_fields(page.to_item(AT), expected["item"])
-    assert_fields(page.to_seller(AT), expected["seller"])
-    assert_fields(page.to_content(AT), expected["content"])
+# Hand-made cases (fixtures/pages/<case>/) are run by tests/test_page_cases.py (schema: page_cases.py).
 
 
 # -- seller legal information ----------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def test_seller_with_legal_details_needs_no_modal(spider):
 def test_modal_answer_becomes_the_sellers_legal_identity(spider):
     case = PAGES / "seller_legal_info"
     meta = json.loads((case / "meta.json").read_text("utf-8"))
-    seller = SellerObservation("ozon", meta["seller_id"], name="Пхеньян Маркет")
+    seller = SellerObservation("ozon", meta["args"]["seller_id"], name="Пхеньян Маркет")
     request = scrapy.Request(meta["url"], meta={"page_type": "seller"})
     response = TextResponse(url=meta["url"], body=(case / "body.json").read_bytes(), encoding="utf-8",
                             request=request)

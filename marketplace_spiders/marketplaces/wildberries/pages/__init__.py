@@ -32,16 +32,21 @@ from marketplace_spiders.marketplaces.wildberries.pages.product import (
 from marketplace_spiders.pages.base import body_sha256
 from marketplace_spiders.pages.description import description_hash
 from marketplace_spiders.pages.errors import LayoutError, layout_guard
-from marketplace_spiders.values import LegalIds, legal_ids_from_fields, parse_count, parse_rating, read_legal_ids
+from marketplace_spiders.values import (
+    LegalIds,
+    country_of_origin,
+    legal_ids_from_fields,
+    manufacturer,
+    parse_count,
+    parse_rating,
+    read_legal_ids,
+)
 
 __all__ = [
     "MARKETPLACE", "STOCK_REPORT_CAP", "BasketRouter", "DetailAnswer", "WbBasketCardPage", "WbDetailPage",
     "WbProduct", "WbSearchPage", "WbSupplierPage", "WbSupplierProfilePage", "basket_card_url",
     "fallback_basket_host", "kopecks_to_roubles", "load_json", "product_url", "products_of",
 ]
-
-COUNTRY_KEYS = ("Страна производства", "Страна-изготовитель", "Страна изготовления", "Страна происхождения")
-MANUFACTURER_KEYS = ("Производитель", "Изготовитель", "Фабрика-производитель")
 
 
 @layout_guard
@@ -178,19 +183,11 @@ class WbBasketCardPage:
                     chars.setdefault(str(option["name"]), str(option["value"]))
         return chars
 
-    def _first(self, keys: tuple[str, ...]) -> str | None:
-        chars = self.characteristics()
-        lowered = {k.lower(): v for k, v in chars.items()}
-        for key in keys:
-            if key.lower() in lowered:
-                return lowered[key.lower()]
-        return None
-
     def country_of_origin(self) -> str | None:
-        return self._first(COUNTRY_KEYS)
+        return country_of_origin(self.characteristics())
 
     def manufacturer(self) -> str | None:
-        return self._first(MANUFACTURER_KEYS)
+        return manufacturer(self.characteristics())
 
     def category(self) -> str | None:
         return self.data.get("subj_name") or None

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sample_files import fixtures_of, json_response, real_sample
+from sample_files import json_response, real_sample
 
 from marketplace_spiders.marketplaces.wildberries.pages import (
     BasketRouter,
@@ -210,27 +210,7 @@ def test_kopecks_to_roubles(kopecks, roubles):
     assert kopecks_to_roubles(kopecks) == (Decimal(roubles) if roubles else None)
 
 
-# -- hand-made cases: body + meta + expected ---------------------------------------------------
-CASES = sorted((fixtures_of("wildberries") / "pages").iterdir())
-PAGE_CLASSES = {"detail": WbDetailPage, "supplier": WbSupplierPage}
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_fixture_case(case):
-    meta = json.loads((case / "meta.json").read_text("utf-8"))
-    expected = json.loads((case / "expected.json").read_text("utf-8"))
-    response = json_response(meta["url"], (case / meta["body_file"]).read_bytes(), status=meta["status"])
-    page = PAGE_CLASSES[meta["page_type"]](response)
-    if meta["page_type"] == "detail":
-        rows = [vars(o) for o in page.observations(meta["requested_ids"], AT)]
-    else:
-        rows = [vars(page.to_seller(AT))]
-    assert len(rows) == len(expected)
-    for row, want in zip(rows, expected, strict=True):
-        for field, value in want.items():
-            got = row[field]
-            got = str(got) if isinstance(got, Decimal) else got
-            assert got == value, f"{case.name}: {field}"
+# Hand-made cases (fixtures/pages/<case>/) are run by tests/test_page_cases.py (schema: page_cases.py).
 
 
 # -- one price source, and what the real samples show -------------------------------------------------

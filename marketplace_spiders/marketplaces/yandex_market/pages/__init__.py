@@ -29,7 +29,6 @@ from marketplace_spiders.marketplaces.yandex_market.pages.state import (
     card_id_from_url,
     count,
     digits_id,
-    get,
     id_from_url,
     json_ld,
     one_currency,
@@ -39,6 +38,7 @@ from marketplace_spiders.marketplaces.yandex_market.pages.state import (
 )
 from marketplace_spiders.pages.base import ProductPageRows
 from marketplace_spiders.pages.errors import LayoutError, layout_guard
+from marketplace_spiders.values import country_of_origin, get, ld_first, manufacturer
 
 __all__ = [
     "SITE", "HollowShellError", "YandexMarketProductPage", "YandexMarketSearchPage", "card_id_from_url",
@@ -46,8 +46,6 @@ __all__ = [
 ]
 
 MARKETPLACE = "yandex_market"
-COUNTRY_KEYS = ("Страна производства", "Страна-изготовитель", "Страна изготовления", "Страна происхождения")
-MANUFACTURER_KEYS = ("Производитель", "Изготовитель", "Фабрика-производитель")
 PRODUCT_COLLECTIONS = (
     "productCardMeta", "price", "shopInfo", "title", "titleV2", "productServiceSnippets", "ecommerce",
 )
@@ -65,11 +63,6 @@ class HollowShellError(LayoutError):
     empty. Transient (seen 2026-09): the spider should retry the request, not store a product."""
 
 
-def _characteristic(chars: dict[str, str], keys: tuple[str, ...]) -> str | None:
-    lowered = {key.lower(): value for key, value in chars.items()}
-    return next((lowered[key.lower()] for key in keys if key.lower() in lowered), None)
-
-
 @layout_guard
 class YandexMarketProductPage(ProductPageRows):
     """A product page, ``/product--<slug>/<id>`` (2025) or ``/card/<slug>/<id>`` (2026)."""
@@ -80,7 +73,7 @@ class YandexMarketProductPage(ProductPageRows):
         self.response = response
         self.collections = YmCollections(response)
         self.json_ld = json_ld(response)
-        self.ld_product = next((o for o in self.json_ld if o.get("@type") == "Product"), {})
+        self.ld_product = ld_first(self.json_ld, "Product")
         if self.collections.has_entities("searchResult"):
             raise LayoutError("a search page, not a product page")
         has_product_data = any(self.collections.has_entities(name) for name in PRODUCT_COLLECTIONS)
@@ -260,7 +253,7 @@ class YandexMarketProductPage(ProductPageRows):
             found = text(value)
             if found:
                 return found
-        crumbs = next((o for o in self.json_ld if o.get("@type") == "BreadcrumbList"), {})
+        crumbs = ld_first(self.json_ld, "BreadcrumbList")
         for element in reversed(crumbs.get("itemListElement") or []):
             link = str(get(element, "item", "@id") or "")
             if "glfilter" not in link:  # a trailing crumb filtered by brand is not a category
@@ -288,10 +281,10 @@ class YandexMarketProductPage(ProductPageRows):
         return chars
 
     def country_of_origin(self) -> str | None:
-        return _characteristic(self.characteristics(), COUNTRY_KEYS)
+        return country_of_origin(self.characteristics())
 
     def manufacturer(self) -> str | None:
-        return _characteristic(self.characteristics(), MANUFACTURER_KEYS)
+        return manufacturer(self.characteristics())
 
     # seller
     def _shop(self) -> dict[str, Any]:

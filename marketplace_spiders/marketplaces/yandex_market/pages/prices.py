@@ -24,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from marketplace_spiders.marketplaces.yandex_market.pages.state import amount_value, get, money, price_value
+from marketplace_spiders.marketplaces.yandex_market.pages.state import amount_value, money, price_value
 from marketplace_spiders.pages.errors import LayoutError
-from marketplace_spiders.values import Money
+from marketplace_spiders.values import Money, get
 
 CARD_SUBTYPE = "ya-card"
 CARD_SUFFIX = "YA_PAY"

@@ -26,7 +26,6 @@ from marketplace_spiders.marketplaces.yandex_market.pages.state import (
     amount_value,
     count,
     digits_id,
-    get,
     one_currency,
     price_value,
     product_url,
@@ -35,6 +34,7 @@ from marketplace_spiders.marketplaces.yandex_market.pages.state import (
 )
 from marketplace_spiders.pages.base import body_sha256
 from marketplace_spiders.pages.errors import LayoutError, layout_guard
+from marketplace_spiders.values import get
 
 MARKETPLACE = "yandex_market"
 EMPTY_SEARCH_MARKERS = ("Попробуйте сформулировать запрос иначе", "ничего не нашлось", "Ничего не нашлось")

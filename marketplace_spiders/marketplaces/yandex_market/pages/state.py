@@ -23,25 +23,12 @@ from urllib.parse import urlsplit
 from scrapy.http import Response
 
 from marketplace_spiders.pages.errors import LayoutError, layout_guard
-from marketplace_spiders.values import Money, currency_code, parse_count, parse_rating, read_price
+from marketplace_spiders.values import Money, currency_code, get, ld_from_html, parse_count, parse_rating, read_price
 
 SITE = "https://market.yandex.ru"
 _PRODUCT_PATH = re.compile(r"/product(?:--[^/]*)?/(\d+)")
 _CARD_PATH = re.compile(r"/card/[^/]+/(\d+)")
 _HTML_END = re.compile(rb"</html>\s*$", re.IGNORECASE)
-
-
-def get(data: Any, *path: str | int) -> Any:
-    for key in path:
-        if isinstance(key, int):
-            if not isinstance(data, list) or len(data) <= key:
-                return None
-            data = data[key]
-        else:
-            if not isinstance(data, dict):
-                return None
-            data = data.get(key)
-    return data
 
 
 def text(value: Any) -> str | None:
@@ -180,14 +167,6 @@ class YmCollections:
 
 
 def json_ld(response: Response) -> list[dict[str, Any]]:
-    """The page's schema.org objects; a block that is not valid JSON is a LayoutError."""
-    objects: list[dict[str, Any]] = []
-    for block in response.xpath('//script[@type="application/ld+json"]/text()').getall():
-        try:
-            data = json.loads(block)
-        except ValueError as exc:
-            raise LayoutError(f"JSON-LD block is not valid JSON: {exc}") from exc
-        for obj in data if isinstance(data, list) else [data]:
-            if isinstance(obj, dict):
-                objects.append(obj)
-    return objects
+    """The page's schema.org objects (shared reader ``values.ld_from_html``: ``@graph`` objects included); a
+    block that is not valid JSON is a LayoutError."""
+    return ld_from_html(response)

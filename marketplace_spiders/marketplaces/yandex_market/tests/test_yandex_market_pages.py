@@ -3,13 +3,12 @@ files (and, for the ru-marketplace-mcp captures, matching the ground truth in th
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sample_files import assert_fields, fixture_case_response, fixtures_of, real_sample
+from sample_files import fixtures_of, real_sample
 from scrapy.http import HtmlResponse
 
 from marketplace_spiders.marketplaces.yandex_market.pages import (
@@ -279,27 +278,7 @@ def test_search_without_results_or_empty_marker_raises():
         YandexMarketSearchPage(response)
 
 
-# -- hand-made cases: body + meta + expected ---------------------------------------------------------
-CASES = sorted(p for p in PAGE_FIXTURES.iterdir() if p.is_dir())
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_fixture_case(case):
-    meta = json.loads((case / "meta.json").read_text("utf-8"))
-    expected = json.loads((case / "expected.json").read_text("utf-8"))
-    assert meta["derived_from"] and meta["changed"]
-    response = fixture_case_response(case, HtmlResponse)
-    if "error" in expected:
-        with pytest.raises(LayoutError) as error:
-            YandexMarketProductPage(response)
-        assert type(error.value).__name__ == expected["error"]
-        return
-    page = YandexMarketProductPage(response)
-    assert_fields(page.to_item(AT), expected["item"])
-    assert_fields(page.to_seller(AT), expected["seller"])
-    assert_fields(page.to_content(AT), expected["content"])
-    assert page.card_price() == Decimal(expected["card_price"])
-    assert page.url_id() == expected["url_id"]
+# Hand-made cases (fixtures/pages/<case>/) are run by tests/test_page_cases.py (schema: page_cases.py).
 
 
 def test_layout_errors_name_the_page_class_and_the_missing_price(monkeypatch):
