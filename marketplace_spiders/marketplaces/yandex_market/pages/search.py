@@ -59,6 +59,9 @@ class YandexMarketSearchPage:
         elif total:
             raise LayoutError(f"search page says it has {total} results but has no result list "
                               "(searchResult.visibleEntityIds)")
+        elif self._tile_count():
+            raise LayoutError(f"search page holds {self._tile_count()} product tiles ({PRODUCT_TILE}) but no result "
+                              "list (searchResult.visibleEntityIds)")
         elif not self.is_empty():
             raise LayoutError("search page without searchResult.visibleEntityIds and without an empty-result marker")
         self._snippets = self._read_snippets()
@@ -81,10 +84,15 @@ class YandexMarketSearchPage:
             "//body//text()[not(ancestor::script)][not(ancestor::noframes)]").getall())
         return any(marker in body for marker in EMPTY_SEARCH_MARKERS)
 
+    def _tile_count(self) -> int:
+        """Product tiles the page's state holds, listed or not."""
+        return len(self.collections.entities(PRODUCT_TILE))
+
     def is_empty(self) -> bool:
         """True when the Market answered the query with no results (not a layout change). A page with a result
-        block is never empty, whatever its text says."""
-        if self._order:
+        block, or with product tiles in its state, is never empty, whatever its text says (seller titles are
+        rendered as visible text)."""
+        if self._order or self._tile_count():
             return False
         if self._result.get("isEmpty") is True or self._stated_total() == 0:
             return True
