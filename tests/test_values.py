@@ -214,3 +214,33 @@ def test_ogrnip_with_remainder_above_nine_is_valid():
     number = body + str(int(body) % 13 % 10)
     assert valid_ogrn(number) == number
     assert valid_ogrn(body + str((int(body) % 13 + 1) % 10)) is None
+
+
+@pytest.mark.parametrize("value, text", [(None, None), ("  Кымдан-2 ", "Кымдан-2"), (" ", None), (42, "42")])
+def test_text_field_reads_text(value, text):
+    from marketplace_spiders.values.fields import text_field
+
+    assert text_field(value, "name") == text
+
+
+@pytest.mark.parametrize("value", [True, [1], {"a": 1}, 1.5])
+def test_text_field_of_the_wrong_kind_is_an_error_naming_the_key(value):
+    from marketplace_spiders.values.fields import text_field
+
+    with pytest.raises(LayoutError, match="'name' is not text"):
+        text_field(value, "name")
+
+
+@pytest.mark.parametrize("value, ident", [(None, None), (563333, "563333"), (" 563333 ", "563333")])
+def test_id_field_reads_ids(value, ident):
+    from marketplace_spiders.values.fields import id_field
+
+    assert id_field(value, "nm_id") == ident
+
+
+@pytest.mark.parametrize("value", [True, [563333], 5.0, -1, "abc", "５６"])
+def test_id_field_of_the_wrong_kind_is_an_error_naming_the_key(value):
+    from marketplace_spiders.values.fields import id_field
+
+    with pytest.raises(LayoutError, match="'nm_id' is not an id"):
+        id_field(value, "nm_id")

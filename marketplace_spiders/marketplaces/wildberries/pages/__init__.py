@@ -41,6 +41,7 @@ from marketplace_spiders.values import (
     parse_rating,
     read_legal_ids,
 )
+from marketplace_spiders.values.fields import id_field, text_field
 
 __all__ = [
     "MARKETPLACE", "STOCK_REPORT_CAP", "BasketRouter", "DetailAnswer", "WbBasketCardPage", "WbDetailPage",
@@ -170,7 +171,7 @@ class WbBasketCardPage:
         self.data = load_json(response)
         if not isinstance(self.data, dict) or self.data.get("nm_id") is None:
             raise LayoutError("card.json without an integer nm_id")
-        self.product_id = _digits_id(self.data["nm_id"], "nm_id")
+        self.product_id = id_field(self.data["nm_id"], "nm_id")
 
     def characteristics(self) -> dict[str, str]:
         chars: dict[str, str] = {}
@@ -198,7 +199,7 @@ class WbBasketCardPage:
         description = self.data.get("description")
         if not isinstance(selling, dict):
             raise LayoutError(f"card.json 'selling' is not an object: {selling!r:.60}")
-        supplier = _digits_id(selling.get("supplier_id"), "selling.supplier_id")
+        supplier = id_field(selling.get("supplier_id"), "selling.supplier_id")
         return ListingContent(
             marketplace=MARKETPLACE,
             product_id=self.product_id,
@@ -214,27 +215,6 @@ class WbBasketCardPage:
             observed_at=observed_at,
             response_sha256=body_sha256(self.response),
         )
-
-
-def _digits_id(value: Any, key: str) -> str | None:
-    """An id as WB sends it: a non-negative int or a string of ASCII digits; None when absent. Anything else
-    (true/false, a list, an object, a float, text) is a LayoutError, never its ``str()``."""
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return str(value)
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return value.strip()
-    raise LayoutError(f"'{key}' is not an id: {value!r:.60}")
-
-
-def _text(value: Any, key: str = "value") -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise LayoutError(f"'{key}' is not text: {value!r:.60}")
-    text = str(value).strip()
-    return text or None
 
 
 def _timestamp(value: Any, key: str) -> datetime | None:
@@ -282,14 +262,14 @@ class WbSupplierPage:
         ids = self.legal_ids()
         return SellerObservation(
             marketplace=MARKETPLACE,
-            seller_id=_text(d["supplierId"], "supplierId"),
-            name=_text(d.get("supplierName"), "supplierName") or _text(d.get("trademark"), "trademark"),
-            legal_name=_text(d.get("supplierFullName"), "supplierFullName"),
+            seller_id=text_field(d["supplierId"], "supplierId"),
+            name=text_field(d.get("supplierName"), "supplierName") or text_field(d.get("trademark"), "trademark"),
+            legal_name=text_field(d.get("supplierFullName"), "supplierFullName"),
             inn=ids.inn,
             ogrn=ids.ogrn,
             legal_id_rejects=ids.rejected_text,
-            seller_type=_text(d.get("sellerType"), "sellerType"),
-            legal_address=_text(d.get("legalAddress"), "legalAddress"),
+            seller_type=text_field(d.get("sellerType"), "sellerType"),
+            legal_address=text_field(d.get("legalAddress"), "legalAddress"),
             observed_at=observed_at,
             response_sha256=body_sha256(self.response),
         )

@@ -30,6 +30,7 @@ from scrapy.http import Response
 from marketplace_spiders.items import ListingObservation
 from marketplace_spiders.pages.errors import LayoutError, layout_guard
 from marketplace_spiders.values import currency_code, parse_count, parse_rating
+from marketplace_spiders.values.fields import text_field
 
 MARKETPLACE = "wildberries"
 # Since Sept 2025 WB reports at most this many units per warehouse / in totalQuantity.
@@ -122,15 +123,6 @@ def currency_of(response: Response, data: Any = None) -> str:
     if len(codes) > 1:
         raise LayoutError(f"request asked for {stated!r} but the answer says {echoed!r}")
     return codes.pop() if codes else "RUB"
-
-
-def _text(data: dict, key: str) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise LayoutError(f"'{key}' is not text: {value!r:.60}")
-    return str(value).strip() or None
 
 
 @layout_guard
@@ -253,11 +245,11 @@ class WbProduct:
         return count
 
     def seller_id(self) -> str | None:
-        return _text(self.data, "supplierId")
+        return text_field(self.data.get("supplierId"), "supplierId")
 
     def to_observation(self, observed_at: datetime, response_sha256: str, source: str,
                        currency: str = "RUB") -> ListingObservation:
-        name = _text(self.data, "name")
+        name = text_field(self.data.get("name"), "name")
         if not name:
             raise LayoutError(f"product {self.nm_id} has no name")
         price, before = self.prices()
@@ -274,9 +266,9 @@ class WbProduct:
             url=product_url(self.nm_id),
             listing_status="listed",
             title=name,
-            brand=_text(self.data, "brand"),
+            brand=text_field(self.data.get("brand"), "brand"),
             seller_id=self.seller_id(),
-            seller_name=_text(self.data, "supplier"),
+            seller_name=text_field(self.data.get("supplier"), "supplier"),
             price=price,
             price_before_discount=before,
             currency=currency,
