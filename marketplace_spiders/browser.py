@@ -279,6 +279,17 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                 pool.bind(request)
         return await super()._download_request(request, spider)
 
+    async def _get_response_and_download(self, request: Any, page: Any, spider: Any) -> Any:
+        """Also keep the navigation's network body (``request.meta['browser_network_body']``): the evidence
+        archive stores it as the page's response, beside the DOM as rendered that the parser reads."""
+        response, download = await super()._get_response_and_download(request, page, spider)
+        if response is not None and not download:
+            try:
+                request.meta["browser_network_body"] = await response.body()
+            except Exception as exc:  # noqa: BLE001 - a redirect or a closed page: the DOM alone is archived
+                logger.debug("network body of %s not kept: %s", request.url, exc)
+        return response, download
+
 
 _BLOCKING_PAGES: weakref.WeakSet = weakref.WeakSet()
 

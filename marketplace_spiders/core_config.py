@@ -15,8 +15,8 @@ from pathlib import Path
 from marketplace_spiders.config import SettingsGroup, at_least, between, setting
 from marketplace_spiders.storage.settings_check import REFRESH_MEMORY_LIMIT, megabytes
 
-__all__ = ["CORE_GROUPS", "BlockConfig", "BrowserConfig", "HealthThresholds", "HostConfig", "RecordingConfig",
-           "RunExpectationsConfig", "StorageConfig", "WatchlistConfig"]
+__all__ = ["CORE_GROUPS", "BlockConfig", "BrowserConfig", "EvidenceConfig", "HealthThresholds", "HostConfig",
+           "RecordingConfig", "RunExpectationsConfig", "StorageConfig", "WatchlistConfig"]
 
 
 def _memory_size(value: str) -> str | None:
@@ -73,19 +73,69 @@ class StorageConfig(SettingsGroup, prefix="DUCKDB_"):
 
 @dataclass(frozen=True)
 class RecordingConfig(SettingsGroup):
-    """Record and replay (marketplace_spiders.recording)."""
+    """Replay (marketplace_spiders.recording): a recording folder or a run's evidence archive."""
 
-    record_dir: str | None = setting(None, "save every response of a live crawl into this recording folder",
-                                     name="RECORD_DIR")
+    record_dir: str | None = setting(None, "removed: every crawl archives every response as WARC (EVIDENCE_*); "
+                                     "any value is refused with that explanation", name="RECORD_DIR",
+                                     check=lambda value: None if value is None else (
+                                         "is gone: every crawl now archives every response as WARC into the "
+                                         "evidence root (EVIDENCE_DIR, default <db>.evidence/<marketplace>/"
+                                         "<run_id>/); replay a run with -s REPLAY_DIR=<that run folder>"))
     replay_dir: str | None = setting(None, "serve responses from this recording folder instead of the network "
                                      "(offline; politeness limits are lifted)", name="REPLAY_DIR")
     replay_observed_at: str | None = setting(None, "ISO time stamped on replayed observations (default: the "
                                              "recording's time), so a series of recordings replays as a timeline",
                                              name="REPLAY_OBSERVED_AT", check=_iso_time)
+    reparse_run: str | None = setting(None, "with REPLAY_DIR = that run's archive: write a new derivation of this "
+                                      "run instead of a new run (`scrapy reparse` sets it)", name="REPARSE_RUN")
 
     @property
     def replay(self) -> bool:
         return self.replay_dir is not None
+
+
+def _tsa_urls(value: object) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
+    urls = [str(item).strip() for item in items if str(item).strip()]
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"{url!r} is not an http(s) URL of a timestamp authority")
+    return urls
+
+
+@dataclass(frozen=True)
+class EvidenceConfig(SettingsGroup, prefix="EVIDENCE_"):
+    """Evidence archive (marketplace_spiders.evidence): WARC of every response, WACZ per run, RFC 3161 tokens."""
+
+    archive: bool = setting(True, "archive every response of every crawl as WARC (off only to measure what "
+                            "archiving costs: the rows then point to no evidence)")
+    dir: str = setting("", "the evidence root (\"\" = <db>.evidence beside the database): "
+                       "<marketplace>/<run_id>/ per run")
+    warc_max_bytes: int = setting(1 << 30, "bytes after which a run's WARC file is closed and the next one opened",
+                                  check=at_least(1 << 20))
+    screenshots: str = setting("product_page", "page types of browser pages that get a full-page screenshot "
+                               "(space-separated; \"\" = none)")
+    package: bool = setting(True, "package each run as WACZ (and sign it when EVIDENCE_TSA_URLS is set) when it ends")
+    tsa_urls: list = setting([], "RFC 3161 timestamp authorities (space- or comma-separated URLs) that sign each "
+                             "run's package; none: the package is hashed but unsigned", parse=_tsa_urls)
+    tsa_roots: str = setting("", "PEM file of trusted TSA root certificates, for `scrapy evidence verify`")
+    tsa_timeout: float = setting(15.0, "seconds to wait for a timestamp authority", check=at_least(0.1))
+    keep_screenshots_days: int = setting(0, "`scrapy evidence prune` deletes screenshot packages older than this "
+                                         "(0 = keep forever)", check=at_least(0))
+    keep_empty_runs_days: int = setting(0, "`scrapy evidence prune` deletes the archive of runs that produced no "
+                                        "observation after this many days (0 = keep forever); the archive of a "
+                                        "run with observations is never deleted", check=at_least(0))
+
+    @property
+    def screenshot_page_types(self) -> frozenset[str]:
+        return frozenset(self.screenshots.replace(",", " ").split())
+
+    def root(self, db_path: str | Path) -> Path:
+        from marketplace_spiders.evidence.store import evidence_root
+
+        return evidence_root(db_path, self.dir or None)
 
 
 @dataclass(frozen=True)
@@ -170,7 +220,7 @@ class BrowserConfig(SettingsGroup):
 
 
 CORE_GROUPS: tuple[type[SettingsGroup], ...] = (
-    StorageConfig, RecordingConfig, BlockConfig, HostConfig, HealthThresholds, RunExpectationsConfig,
+    StorageConfig, RecordingConfig, EvidenceConfig, BlockConfig, HostConfig, HealthThresholds, RunExpectationsConfig,
     WatchlistConfig, BrowserConfig,
 )
 """The core groups, in the order they are defined (and listed by ``python -m marketplace_spiders.config``)."""

@@ -193,5 +193,13 @@ class FetchRecord:
     """sha256 of the raw body."""
     body_bytes: int | None = None
     """Size of the raw body in bytes."""
+    warc_file: str | None = None
+    """WARC file holding the evidence, relative to the evidence root (``<marketplace>/<run_id>/<file>``)."""
+    warc_record_id: str | None = None
+    """WARC-Record-ID of the record holding what the parser read (response, or a browser page's rendered DOM)."""
+    warc_offset: int | None = None
+    """Byte offset of that record (one gzip member) in ``warc_file``."""
+    warc_length: int | None = None
+    """Length in bytes of that record's gzip member."""
     run_id: str | None = None
     """Crawl run (set by the pipeline)."""

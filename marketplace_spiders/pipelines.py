@@ -20,8 +20,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
-from marketplace_spiders.core_config import RecordingConfig, RunExpectationsConfig, StorageConfig
+from marketplace_spiders.core_config import EvidenceConfig, RecordingConfig, RunExpectationsConfig, StorageConfig
+from marketplace_spiders.derivation import parser_version
 from marketplace_spiders.items import FetchRecord, ListingContent, ListingObservation, SearchHit, SellerObservation
+from marketplace_spiders.recording import RecordReplayMiddleware
 from marketplace_spiders.run_failures import fail_run, failed_reasons
 from marketplace_spiders.storage.database import Database, staging_root_for
 from marketplace_spiders.storage.ingest_process import EXIT_DUPLICATE
@@ -47,7 +49,10 @@ class StagingPipeline:
         storage = StorageConfig.from_crawler(crawler)
         self.database = Database.from_config(storage)
         self.batch_size = storage.staging_batch_size
-        self.replay = RecordingConfig.from_crawler(crawler).replay
+        recording = RecordingConfig.from_crawler(crawler)
+        self.replay = recording.replay
+        self.reparse_of = recording.reparse_run
+        """A reparse (``scrapy reparse``) writes a new derivation of this run, under its run id."""
         self.stager: RunStager | None = None
         self.run_id: str | None = None
         self.counts = {"fetch_ok": 0, "fetch_blocked": 0, "fetch_failed": 0, "rows": 0, "invalid": 0}
@@ -73,7 +78,7 @@ class StagingPipeline:
         spider = self.spider
         # Checked before anything is fetched: a misspelt expectation fails the crawl at once.
         self.expectations = merged_expectations(getattr(spider, "expectations", {}), self.expectations_override)
-        self.run_id = new_run_id(spider.name, spider.run_started_at)
+        self.run_id = self.reparse_of or new_run_id(spider.name, spider.run_started_at)
         spider.run_id = self.run_id
         self.stager = RunStager(staging_root_for(self.database.path), self.run_id, self.batch_size)
         log.info("run %s staging into %s", self.run_id, self.stager.run_dir)
@@ -139,6 +144,15 @@ class StagingPipeline:
         if stop_crawl and self.crawler.engine is not None:
             self._closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason="staging_write_failed"))
 
+    @property
+    def parser_version(self) -> str | None:
+        """The version of the code that read this run's responses (``derivation.parser_version``); None for a
+        spider with no page objects of its own (not a registered marketplace)."""
+        try:
+            return parser_version(self.spider.name)
+        except ValueError:
+            return None
+
     def run_row(self) -> dict:
         spider = self.spider
         finished = spider.run_started_at if self.replay else datetime.now(UTC)
@@ -155,7 +169,9 @@ class StagingPipeline:
             "error_count": self.counts["fetch_failed"],
             "blocked_count": self.counts["fetch_blocked"],
             "replay": self.replay,
-            "recording_id": getattr(spider, "recording_id", None),
+            "recording_id": None if self.reparse_of else getattr(spider, "recording_id", None),
+            "parser_version": self.parser_version,
+            **({"reparse_of": self.reparse_of} if self.reparse_of else {}),
         }
 
     def assess(self) -> tuple[str, list[str]]:
@@ -191,6 +207,40 @@ class StagingPipeline:
             reasons[0:0] = [reason for reason in forced if reason not in reasons]
         return status, reasons
 
+    def _finish_evidence(self) -> dict:
+        """Close the run's WARC archive and package it (WACZ, signed when EVIDENCE_TSA_URLS names authorities),
+        before the run is ingested, so its crawl_runs row says where the evidence is and whether it is signed.
+        A package that cannot be written leaves the WARC files as they are (``scrapy evidence package`` packages
+        them later) and is logged; the rows still point to the records."""
+        middleware = RecordReplayMiddleware.of(self.crawler)
+        archive = middleware.close_archive() if middleware is not None else None
+        if archive is None or not archive.files():
+            return {}
+        info: dict[str, Any] = {"evidence_path": f"{archive.marketplace}/{archive.run_id}"}
+        config = EvidenceConfig.from_crawler(self.crawler)
+        if not config.package:
+            return info
+        from marketplace_spiders.evidence.package import PackageError, package_run
+
+        try:
+            result = package_run(archive.folder, config)
+        except (PackageError, OSError) as exc:
+            self.crawler.stats.inc_value("evidence/package_failed")
+            log.error("run %s: evidence package not written (%s); the WARC files stay in %s and `scrapy evidence "
+                      "package --run %s` packages them", self.run_id, exc, archive.folder, self.run_id)
+            return info
+        main = next((package for package in result.packages if package.kind == "main"), None)
+        if main is not None:
+            info["evidence_sha256"] = main.sha256
+            info["evidence_tokens"] = len(main.tokens)
+            if main.unsigned:
+                log.info("run %s: evidence package %s is unsigned (%s)", self.run_id, main.path.name, main.unsigned)
+        for package in result.packages:
+            for failure in package.failures:
+                self.crawler.stats.inc_value("evidence/tsa_failed")
+                log.error("run %s: timestamp authority %s failed: %s", self.run_id, failure.tsa_url, failure.error)
+        return info
+
     def close_spider(self) -> None:
         assert self.stager is not None
         stats = self.crawler.stats
@@ -201,7 +251,7 @@ class StagingPipeline:
         if self.not_stored:
             fail_run(stats, f"{self.not_stored} item(s) not stored (the one being written when the write failed "
                             "and those received after it)")
-        row = self.run_row()
+        row = {**self.run_row(), **self._finish_evidence()}
         # the status and its reasons reach the stats first: they decide the exit code even if run.json cannot
         # be written
         stats.set_value("run/status", row["status"])

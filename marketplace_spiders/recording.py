@@ -1,6 +1,10 @@
-"""Record every response a live crawl receives; replay recordings offline through the real spiders.
+"""Archive every response a crawl receives (``marketplace_spiders.evidence``); replay offline through the real spiders.
 
-On-disk format of a recording (one folder per run):
+Every crawl, live or replayed, writes its responses into the run's WARC archive (``evidence.archive``): that
+is the one capture format. A replay (``-s REPLAY_DIR=``) reads either a run's archive (a run folder of the
+evidence root, a ``.warc.gz`` or a ``.wacz``: ``evidence.source``), so a past run replays from its own evidence,
+or a recording folder, the hand-checkable format the bundled fixtures are written in (derived by scripts from
+real samples; nothing writes it at crawl time any more):
 
     <recording>/meta.json        {"marketplace", "recorded_at", "description", ...}  (run-level notes)
     <recording>/responses.jsonl  one JSON object per response:
@@ -20,29 +24,30 @@ replay serves the last attempt.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
-from w3lib.url import canonicalize_url
 
-from marketplace_spiders.core_config import RecordingConfig
-from marketplace_spiders.recording_files import (
+from marketplace_spiders.core_config import EvidenceConfig, RecordingConfig, StorageConfig
+from marketplace_spiders.evidence.archive import EvidenceArchive, WarcPointer
+from marketplace_spiders.evidence.source import ArchiveSource, is_archive
+from marketplace_spiders.recording_files import (  # noqa: F401 - re-exported: the names replay users import
     BadRecording,
+    RecordedResponse,
     ReplayError,
+    ReplayMiss,
     check_file,
     index_lines,
+    parse_time,
     read_file,
     read_meta,
+    request_key,
 )
 from marketplace_spiders.run_failures import fail_run
 
@@ -51,40 +56,22 @@ log = logging.getLogger(__name__)
 DROP_HEADERS = {b"content-encoding", b"content-length", b"transfer-encoding", b"set-cookie"}
 
 
-class ReplayMiss(ReplayError):
-    """The replayed crawl asked for a request that is not in the recording."""
-
-
-def request_key(method: str, url: str, body: bytes | str | None = None) -> str:
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    digest = hashlib.sha256(body).hexdigest()[:16] if body else "-"
-    return f"{method.upper()} {canonicalize_url(url, keep_fragments=False)} {digest}"
-
-
-def parse_time(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def recording_meta(folder: str | Path) -> dict:
-    """The recording's ``meta.json`` for a spider's start time and terms; {} when it is missing or bad (the
-    replay middleware then fails the run, naming the problem)."""
+    """The replay source's run-level facts for a spider's start time and terms (a recording's ``meta.json``, an
+    archive's ``warcinfo``); {} when missing or bad (the replay middleware then fails the run, naming the problem)."""
     try:
+        if is_archive(folder):
+            return ArchiveSource.warcinfo_of(folder)
         return read_meta(Path(folder).resolve())
     except (BadRecording, OSError):
         return {}
 
 
-@dataclass
-class RecordedResponse:
-    method: str
-    url: str
-    status: int
-    headers: dict[str, list[str]]
-    body: bytes
-    recorded_at: datetime | None
-    kind: str
+def open_replay_source(path: str | Path, max_body_bytes: int = 0) -> Recording | ArchiveSource:
+    """A replay source: a run's WARC/WACZ archive, or a recording folder. Raises ``BadRecording``."""
+    if is_archive(path):
+        return ArchiveSource(path, max_body_bytes)
+    return Recording(path, max_body_bytes)
 
 
 class Recording:
@@ -145,139 +132,143 @@ class Recording:
         )
 
 
-class RecordingWriter:
-    """Appends responses to a recording folder (thread-safe, one line per response)."""
-
-    def __init__(self, folder: str | Path, meta: dict):
-        self.folder = Path(folder)
-        (self.folder / "bodies").mkdir(parents=True, exist_ok=True)
-        meta_file = self.folder / "meta.json"
-        if not meta_file.exists():
-            meta_file.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-        self._lock = threading.Lock()
-        self._attempts = self._recorded_attempts(self.folder / "responses.jsonl")
-        self._index = open(self.folder / "responses.jsonl", "a", encoding="utf-8")  # noqa: SIM115
-
-    @staticmethod
-    def _recorded_attempts(index: Path) -> dict[str, int]:
-        """The last ``attempt`` already written for each request, when appending to an existing recording."""
-        attempts: dict[str, int] = {}
-        if index.is_file():
-            for line in index.read_text("utf-8", errors="replace").splitlines():
-                try:
-                    entry = json.loads(line)
-                    key = request_key(entry.get("method", "GET"), entry["url"], entry.get("request_body"))
-                    attempts[key] = int(entry.get("attempt", 0))
-                except (ValueError, KeyError, TypeError, AttributeError):
-                    continue
-        return attempts
-
-    def save(self, request: Request, response: Response, recorded_at: datetime, kind: str) -> None:
-        digest = hashlib.sha256(response.body).hexdigest()
-        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
-        ext = ".json" if "json" in ctype else ".html" if "html" in ctype else ".bin"
-        body_file = f"bodies/{digest[:20]}{ext}"
-        path = self.folder / body_file
-        if not path.exists():
-            path.write_bytes(response.body)
-        headers = {
-            k.decode("latin-1"): [v.decode("latin-1") for v in vs]
-            for k, vs in response.headers.items()
-            if k.lower() not in DROP_HEADERS
-        }
-        entry = {
-            "method": request.method,
-            "url": request.url,
-            "status": response.status,
-            "headers": headers,
-            "recorded_at": recorded_at.isoformat(),
-            "kind": kind,
-            "body_file": body_file,
-        }
-        if request.method != "GET" and request.body:
-            entry["request_body"] = request.body.decode("utf-8", "replace")
-        key = request_key(request.method, request.url, entry.get("request_body"))
-        with self._lock:
-            # A re-fetch of the same request (a retry after a block page, a deliberate second visit) is numbered,
-            # so the replay knows the recording answers it on purpose and serves the last answer.
-            attempt = self._attempts[key] + 1 if key in self._attempts else 0
-            self._attempts[key] = attempt
-            if attempt:
-                entry["attempt"] = attempt
-            line = json.dumps(entry, ensure_ascii=False)
-            self._index.write(line + "\n")
-            self._index.flush()
-            os.fsync(self._index.fileno())
-
-    def close(self) -> None:
-        self._index.close()
-
-
 class RecordReplayMiddleware:
-    """Downloader middleware: stamps each response's fetch time in ``request.meta['fetched_at']``,
-    records live responses when ``RECORD_DIR`` is set, and serves responses from ``REPLAY_DIR``.
+    """Downloader middleware: stamps each response's fetch time in ``request.meta['fetched_at']``, archives
+    every response (and every fetch that failed without one) into the run's WARC archive, and serves responses
+    from ``REPLAY_DIR`` (a run's archive or a recording folder).
 
-    Settings: ``REPLAY_DIR`` (a recording folder), ``REPLAY_OBSERVED_AT`` (ISO time that replaces
-    the recorded times, so a series of recordings replays as a timeline), ``RECORD_DIR``; a replayed body
-    is limited by ``DOWNLOAD_MAXSIZE`` (or the request's ``download_maxsize``) like a downloaded one.
+    The pointer to the record holding what the parser reads goes into ``request.meta['warc']``; the spider copies
+    it into the ``fetches`` row. Settings: ``REPLAY_DIR``, ``REPLAY_OBSERVED_AT`` (ISO time that replaces the
+    recorded times, so a series of recordings replays as a timeline), ``REPARSE_RUN`` (a new derivation of a run
+    from its archive: nothing is archived again, and a request the archive lacks is skipped, not a failure), the
+    ``EVIDENCE_*`` group; a replayed body is limited by ``DOWNLOAD_MAXSIZE`` (or the request's
+    ``download_maxsize``) like a downloaded one.
 
-    A bad recording (``BadRecording``: unsafe path, malformed line, duplicate entry, oversized body) never
-    stops the crawler with a traceback: every request then fails with the problem (one failed ``fetches``
-    row each, nothing read), and the run is ``failed`` with the problem, file and line as its reason.
+    A bad replay source (``BadRecording``: unsafe path, malformed line or record, duplicate entry, oversized body)
+    never stops the crawler with a traceback: every request then fails with the problem (one failed ``fetches``
+    row each, nothing read), and the run is ``failed`` with the problem, file and line (or offset) as its reason.
     """
 
     def __init__(self, crawler: Crawler):
         config = RecordingConfig.from_crawler(crawler)
+        self.crawler = crawler
         self.stats = crawler.stats
-        self.replay: Recording | None = None
+        self.evidence = EvidenceConfig.from_crawler(crawler)
+        self.db_path = StorageConfig.from_crawler(crawler).path
+        self.reparse = config.reparse_run
+        self.replay_dir = config.replay_dir
+        self.replay_observed_at = config.replay_observed_at
+        self.replay: Recording | ArchiveSource | None = None
         self.replay_time: datetime | None = None
-        self.writer: RecordingWriter | None = None
+        self.archive: EvidenceArchive | None = None
         self.bad_recording: BadRecording | None = None
         self.max_body_bytes = crawler.settings.getint("DOWNLOAD_MAXSIZE", 0)  # Scrapy's own setting
         if config.replay_dir:
             try:
-                self.replay = Recording(config.replay_dir, self.max_body_bytes)
+                self.replay = open_replay_source(config.replay_dir, self.max_body_bytes)
             except BadRecording as exc:
                 self.bad_recording = exc
-                log.error("bad recording, nothing will be replayed: %s", exc)
-            if config.replay_observed_at:
-                self.replay_time = parse_time(config.replay_observed_at)
-        elif config.record_dir:
-            spider_name = getattr(crawler.spidercls, "name", "crawl")
-            self.writer = RecordingWriter(
-                config.record_dir,
-                {"marketplace": spider_name, "recorded_at": datetime.now(UTC).isoformat(), "kind": "live"},
-            )
-            crawler.signals.connect(self._note_terms, signal=signals.spider_opened)
-            crawler.signals.connect(self._close_writer, signal=signals.spider_closed)
+                log.error("bad replay source, nothing will be replayed: %s", exc)
+            observed_at = config.replay_observed_at
+            if not observed_at and isinstance(self.replay, ArchiveSource):
+                # the archive of a replayed run: its rows were observed at that replay's time, not the recorded one
+                observed_at = self.replay.meta.get("replay-observed-at")
+            if observed_at:
+                self.replay_time = parse_time(observed_at)
+                self.replay_observed_at = observed_at
+        if self.evidence.archive and not self.reparse:
+            crawler.signals.connect(self._open_archive, signal=signals.spider_opened)
+            crawler.signals.connect(self.close_archive, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RecordReplayMiddleware:
         return cls(crawler)
 
-    def _note_terms(self, spider: object) -> None:
-        """Write the run's search terms into meta.json, so a replay searches the same terms."""
-        assert self.writer is not None
+    @staticmethod
+    def of(crawler: Crawler) -> RecordReplayMiddleware | None:
+        """The crawl's instance (its downloader middleware), e.g. for the pipeline to close and package it."""
+        engine = getattr(crawler, "engine", None)
+        middlewares = engine.downloader.middleware.middlewares if engine is not None else ()
+        return next((m for m in middlewares if isinstance(m, RecordReplayMiddleware)), None)
+
+    # -- the archive -------------------------------------------------------------------------------
+    def _open_archive(self, spider: object) -> None:
+        """Open the run's archive once the pipeline has named the run (its ``open_spider`` runs first)."""
+        run_id = getattr(spider, "run_id", None)
+        if not run_id:  # no run (a spider without the staging pipeline): no rows the evidence could back
+            return
         terms = getattr(spider, "search_terms", None)
-        if callable(terms):
-            meta_file = self.writer.folder / "meta.json"
-            meta = json.loads(meta_file.read_text("utf-8"))
-            meta["terms"] = terms()
-            meta_file.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        settings = self.crawler.settings
+        info = {
+            "recorded-at": getattr(spider, "run_started_at", datetime.now(UTC)).isoformat(),
+            "terms": terms() if callable(terms) else None,
+            "replay-source": str(self.replay_dir) if self.replay_dir else None,
+            "replay-observed-at": self.replay_observed_at,
+            "recording-id": getattr(spider, "recording_id", None),
+            "settings": {name: settings.get(name) for name in (
+                "USER_AGENT", "DOWNLOAD_DELAY", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN",
+                "AUTOTHROTTLE_ENABLED", "RETRY_TIMES", "DOWNLOAD_TIMEOUT", "BROWSER_BLOCK_RESOURCES")},
+        }
+        root = self.evidence.root(self.db_path)
+        self.archive = EvidenceArchive(root, getattr(spider, "name", "crawl"), run_id, replay=self.replay is not None,
+                                       info=info, max_bytes=self.evidence.warc_max_bytes)
+        log.info("run %s archiving into %s", run_id, self.archive.folder)
 
-    def _close_writer(self) -> None:
-        if self.writer:
-            self.writer.close()
+    def close_archive(self, spider: object = None) -> EvidenceArchive | None:
+        """Close the run's WARC files (idempotent); returns the archive, or None when nothing was archived."""
+        archive, self.archive = self.archive, None
+        if archive is not None:
+            archive.close()
+            self.closed_archive = archive
+        return getattr(self, "closed_archive", None)
 
+    def _archive(self, request: Request, response: Response, fetched_at: datetime, kind: str) -> None:
+        if self.archive is None:
+            return
+        meta = request.meta
+        screenshot = None
+        for method in meta.get("playwright_page_methods") or ():
+            if getattr(method, "method", None) == "screenshot" and isinstance(getattr(method, "result", None), bytes):
+                screenshot = method.result
+        try:
+            pointer = self.archive.save_response(
+                url=response.url, method=request.method,
+                request_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, vs in request.headers.items()
+                                 for v in vs],
+                request_body=request.body or b"", status=response.status,
+                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs],
+                body=response.body, fetched_at=fetched_at, kind=kind,
+                ip_address=str(response.ip_address) if getattr(response, "ip_address", None) else None,
+                network_body=meta.pop("browser_network_body", None), screenshot=screenshot)
+        except OSError as exc:  # a full disk: the run cannot prove what it saw, and says so
+            self._archive_failed(exc)
+            return
+        meta["warc"] = pointer.as_meta()
+        self.stats.inc_value("evidence/records")
+
+    def _archive_failed(self, exc: OSError) -> None:
+        self.stats.inc_value("evidence/write_failed")
+        if not self.stats.get_value("evidence/write_failed_reason"):
+            self.stats.set_value("evidence/write_failed_reason", str(exc))
+            fail_run(self.stats, f"evidence archive write failed ({type(exc).__name__}: {exc})")
+            log.error("evidence archive write failed: %s", exc)
+
+    # -- the downloader hooks -----------------------------------------------------------------------
     def process_request(self, request: Request) -> Response | None:
         if self.bad_recording is not None:
             self._fail_bad(self.bad_recording)
             raise BadRecording(f"bad recording: {self.bad_recording}")
         if self.replay is None:
+            self._ask_for_screenshot(request)
             return None
         try:
             recorded = self.replay.lookup(request, request.meta.get("download_maxsize", self.max_body_bytes))
         except ReplayMiss:
+            if self.reparse:
+                # the archive is what the run fetched; a request of today's crawl logic it lacks was not made then
+                self.stats.inc_value("reparse/not_archived")
+                request.meta["not_archived"] = True
+                raise IgnoreRequest(f"not in the archive of run {self.reparse}: {request.url}") from None
             self.stats.inc_value("replay/missing")
             raise
         except BadRecording as exc:
@@ -288,8 +279,25 @@ class RecordReplayMiddleware:
         request.meta["replayed"] = True
         headers = Headers({k: v for k, v in recorded.headers.items()})
         cls = responsetypes.from_args(headers=headers, url=request.url, body=recorded.body)
-        return cls(url=request.url, status=recorded.status, headers=headers, body=recorded.body,
-                   request=request)
+        response = cls(url=request.url, status=recorded.status, headers=headers, body=recorded.body,
+                       request=request)
+        # archived with the time it was recorded; the warcinfo says the run is a replay, and of what
+        self._archive(request, response, recorded.recorded_at or request.meta["fetched_at"], recorded.kind)
+        return response
+
+    def _ask_for_screenshot(self, request: Request) -> None:
+        """A live browser page of a page type in ``EVIDENCE_SCREENSHOTS`` gets a full-page screenshot, taken after
+        the page's own wait (the page methods run in order) and archived beside its response."""
+        meta = request.meta
+        if (self.archive is None or not meta.get("playwright")
+                or meta.get("page_type") not in self.evidence.screenshot_page_types):
+            return
+        methods = list(meta.get("playwright_page_methods") or ())
+        if any(getattr(m, "method", None) == "screenshot" for m in methods):
+            return
+        from scrapy_playwright.page import PageMethod
+
+        meta["playwright_page_methods"] = [*methods, PageMethod("screenshot", full_page=True, type="png")]
 
     def _fail_bad(self, problem: BadRecording) -> None:
         self.stats.inc_value("replay/bad_recording")
@@ -300,7 +308,21 @@ class RecordReplayMiddleware:
             return response
         fetched_at = datetime.now(UTC)
         request.meta["fetched_at"] = fetched_at
-        if self.writer is not None:
-            kind = "browser" if request.meta.get("playwright") else "http"
-            self.writer.save(request, response, fetched_at, kind)
+        self._archive(request, response, fetched_at, "browser" if request.meta.get("playwright") else "http")
         return response
+
+    def process_exception(self, request: Request, exception: BaseException) -> None:
+        """A fetch that failed without a response (refused, timed out, DNS) is archived as a ``metadata`` record."""
+        if self.archive is None or isinstance(exception, (ReplayError, IgnoreRequest)):
+            return None
+        fetched_at = datetime.now(UTC)
+        request.meta.setdefault("fetched_at", fetched_at)
+        try:
+            pointer: WarcPointer = self.archive.save_failure(
+                url=request.url, method=request.method, error=f"{type(exception).__name__}: {exception}"[:2000],
+                fetched_at=fetched_at, kind="browser" if request.meta.get("playwright") else "http")
+        except OSError as exc:
+            self._archive_failed(exc)
+            return None
+        request.meta["warc"] = pointer.as_meta()
+        return None

@@ -17,13 +17,17 @@ problem names the file and line it is in. The rules:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from w3lib.url import canonicalize_url
 
 META_MAX_BYTES = 1024 * 1024
 KINDS = ("http", "browser")
@@ -35,6 +39,35 @@ class ReplayError(Exception):
 
 class BadRecording(ReplayError, ValueError):
     """The recording folder is unsafe or malformed; the message names the file and line."""
+
+
+class ReplayMiss(ReplayError):
+    """The replayed crawl asked for a request that is not in the recording."""
+
+
+def request_key(method: str, url: str, body: bytes | str | None = None) -> str:
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    digest = hashlib.sha256(body).hexdigest()[:16] if body else "-"
+    return f"{method.upper()} {canonicalize_url(url, keep_fragments=False)} {digest}"
+
+
+def parse_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass
+class RecordedResponse:
+    method: str
+    url: str
+    status: int
+    headers: dict[str, list[str]]
+    body: bytes
+    recorded_at: datetime | None
+    kind: str
+
+
 
 
 def _resolve_inside(root: Path, relative: str, where: str) -> Path:

@@ -1,4 +1,4 @@
-"""Record a live crawl from a real local HTTP server, then replay it offline with the server gone."""
+"""Archive a live crawl from a real local HTTP server, then replay its archive offline with the server gone."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from scrapy import Request
 
+from marketplace_spiders.evidence.source import ArchiveSource
 from marketplace_spiders.recording import Recording, ReplayMiss, request_key
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,18 +21,23 @@ SCRAPY = str(Path(sys.executable).with_name("scrapy"))
 SPIDER = '''
 import json
 import scrapy
+from marketplace_spiders.spiders.base import MarketplaceSpider
 
-class Probe(scrapy.Spider):
+class Probe(MarketplaceSpider):
     name = "probe"
 
     async def start(self):
         for path in ("/a.json", "/b.json?y=2&x=1"):
-            yield scrapy.Request(self.base + path)
-        yield scrapy.Request(self.base + "/post", method="POST", body=b'{"q": 1}', callback=self.parse)
+            yield scrapy.Request(self.base + path, meta={"page_type": "detail"})
+        yield scrapy.Request(self.base + "/post", method="POST", body=b'{"q": 1}', callback=self.parse,
+                             meta={"page_type": "detail"})
 
     def parse(self, response):
-        yield {"url": response.url, "status": response.status, "body": response.text,
-               "fetched_at": response.meta["fetched_at"].isoformat(), "replayed": bool(response.meta.get("replayed"))}
+        with open(self.out, "a") as f:
+            f.write(json.dumps({"url": response.url, "status": response.status, "body": response.text,
+                                "fetched_at": response.meta["fetched_at"].isoformat(),
+                                "replayed": bool(response.meta.get("replayed"))}) + "\\n")
+        yield self.fetch_record(response, "detail")
 '''
 
 
@@ -58,50 +64,61 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-def run_probe(tmp_path: Path, base: str, *settings: str) -> list[dict]:
+def run_probe(tmp_path: Path, base: str, *settings: str, db: str = "db.duckdb", ok: bool | None = True) -> tuple:
     spider_file = tmp_path / "probe.py"
     spider_file.write_text(SPIDER)
     out = tmp_path / f"out-{len(list(tmp_path.glob('out-*')))}.jsonl"
-    command = [SCRAPY, "runspider", str(spider_file), "-a", f"base={base}", "-o", str(out),
-               "-s", "ITEM_PIPELINES={}", "-s", "LOG_LEVEL=INFO", "-s", "DOWNLOAD_DELAY=0", *settings]
+    command = [SCRAPY, "runspider", str(spider_file), "-a", f"base={base}", "-a", f"out={out}",
+               "-s", f"DUCKDB_PATH={tmp_path / db}", "-s", "EVIDENCE_PACKAGE=False",
+               "-s", "LOG_LEVEL=INFO", "-s", "DOWNLOAD_DELAY=0", *settings]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return [json.loads(line) for line in out.read_text().splitlines()], result.stderr
+    if ok:
+        assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    elif ok is False:
+        assert result.returncode != 0
+    return [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else [], result.stderr
 
 
-def test_record_then_replay_offline(tmp_path):
+def test_archive_then_replay_offline(tmp_path):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    recording = tmp_path / "rec"
     try:
-        live, _ = run_probe(tmp_path, base, "-s", f"RECORD_DIR={recording}")
+        live, _ = run_probe(tmp_path, base)
     finally:
         server.shutdown()
         server.server_close()
     assert len(live) == 3 and not any(item["replayed"] for item in live)
     assert sorted(Handler.hits) == ["/a.json", "/b.json?y=2&x=1", "POST /post"]
 
-    lines = [json.loads(line) for line in (recording / "responses.jsonl").read_text().splitlines()]
-    assert {line["kind"] for line in lines} == {"http"}
-    assert {line["status"] for line in lines} == {200}
-    post = next(line for line in lines if line["method"] == "POST")
-    assert post["request_body"] == '{"q": 1}'
-    assert json.loads((recording / "meta.json").read_text())["recorded_at"]
+    [run] = list((tmp_path / "db.duckdb.evidence" / "probe").iterdir())
+    source = ArchiveSource(run)
+    assert len(source) == 3
+    assert source.meta["replay"] == "false" and source.meta["run-id"] == run.name
+    post = source.lookup(Request(base + "/post", method="POST", body=b'{"q": 1}'))
+    assert json.loads(post.body) == {"posted": '{"q": 1}'}
+    with pytest.raises(ReplayMiss):
+        source.lookup(Request(base + "/post", method="POST", body=b'{"q": 2}'))
 
-    # The server is gone: replay must serve the same bodies, with the observation time we ask for.
-    replayed, _ = run_probe(tmp_path, base, "-s", f"REPLAY_DIR={recording}",
-                            "-s", "REPLAY_OBSERVED_AT=2026-11-01T06:00:00Z")
+    # The server is gone: the run's own archive serves the same bodies, with the observation time we ask for.
+    replayed, _ = run_probe(tmp_path, base, "-s", f"REPLAY_DIR={run}", "-s", "REPLAY_OBSERVED_AT=2026-11-01T06:00:00Z",
+                            db="replay.duckdb")
     assert sorted(i["body"] for i in replayed) == sorted(i["body"] for i in live)
     assert {i["fetched_at"] for i in replayed} == {"2026-11-01T06:00:00+00:00"}
     assert all(i["replayed"] for i in replayed)
+
+
+def test_record_dir_is_refused_with_what_replaces_it(tmp_path):
+    items, stderr = run_probe(tmp_path, "http://127.0.0.1:9", "-s", f"RECORD_DIR={tmp_path / 'rec'}", ok=False)
+    assert items == []
+    assert "RECORD_DIR: is gone: every crawl now archives every response as WARC" in stderr
 
 
 def test_replay_miss_fails_loudly(tmp_path):
     recording = tmp_path / "rec"
     recording.mkdir()
     (recording / "responses.jsonl").write_text("")
-    items, stderr = run_probe(tmp_path, "http://127.0.0.1:9", "-s", f"REPLAY_DIR={recording}")
+    items, stderr = run_probe(tmp_path, "http://127.0.0.1:9", "-s", f"REPLAY_DIR={recording}", ok=None)
     assert items == []
     assert "ReplayMiss" in stderr and "not in recording" in stderr
     assert "'replay/missing': 3" in stderr
@@ -126,31 +143,21 @@ def test_recording_lookup_and_miss(tmp_path):
         rec.lookup(Request("https://card.wb.ru/cards/v4/detail?appType=1&nm=3"))
 
 
-def test_writer_numbers_a_refetch_and_replay_serves_the_last_answer(tmp_path):
-    """A re-fetch of one request (e.g. after a block page) is recorded with "attempt"; across runs appended to
-    the same folder too. The replay accepts the numbered duplicate and serves the last answer."""
+def test_a_refetch_in_an_archive_is_answered_with_the_last_response(tmp_path):
+    """A re-fetch of one request (e.g. after a block page) is archived like every response; a replay of the
+    archive serves the last answer, as a recording's numbered attempts are."""
     from datetime import UTC, datetime
 
-    from scrapy.http import TextResponse
-
-    from marketplace_spiders.recording import RecordingWriter
+    from marketplace_spiders.evidence.archive import EvidenceArchive
 
     url = "https://card.wb.ru/cards/v4/detail?nm=1"
-    now = datetime(2026, 11, 1, 6, tzinfo=UTC)
-
-    def answer(body: bytes) -> TextResponse:
-        return TextResponse(url, body=body, headers={"Content-Type": "application/json"}, request=Request(url))
-
-    writer = RecordingWriter(tmp_path, {"marketplace": "wildberries"})
-    writer.save(Request(url), answer(b'{"blocked": true}'), now, "http")
-    writer.save(Request(url), answer(b'{"products": []}'), now, "http")
-    writer.close()
-    writer = RecordingWriter(tmp_path, {"marketplace": "wildberries"})  # a second run appending
-    writer.save(Request(url), answer(b'{"products": [1]}'), now, "http")
-    writer.close()
-    lines = [json.loads(line) for line in (tmp_path / "responses.jsonl").read_text().splitlines()]
-    assert [line.get("attempt", 0) for line in lines] == [0, 1, 2]
-    assert Recording(tmp_path).lookup(Request(url)).body == b'{"products": [1]}'
+    archive = EvidenceArchive(tmp_path, "wildberries", "run-1", replay=False, info={})
+    for body in (b'{"blocked": true}', b'{"products": []}', b'{"products": [1]}'):
+        archive.save_response(url=url, method="GET", request_headers=[], request_body=b"", status=200,
+                              headers=[("Content-Type", "application/json")], body=body,
+                              fetched_at=datetime(2026, 11, 1, 6, tzinfo=UTC), kind="http")
+    archive.close()
+    assert ArchiveSource(tmp_path / "wildberries" / "run-1").lookup(Request(url)).body == b'{"products": [1]}'
 
 
 def test_unnumbered_duplicate_names_both_lines(tmp_path):

@@ -232,7 +232,8 @@ def test_browser_group_precedence_in_process():
 def test_core_groups_document_every_setting_the_readme_names():
     text = describe(CORE_GROUPS)
     for name in ("DUCKDB_PATH", "DUCKDB_LOCK_TIMEOUT", "DUCKDB_INGEST_MEMORY_LIMIT", "DUCKDB_REFRESH_MEMORY_LIMIT",
-                 "STAGING_BATCH_SIZE", "RECORD_DIR", "REPLAY_DIR", "REPLAY_OBSERVED_AT", "BLOCK_RETRY_TIMES",
+                 "STAGING_BATCH_SIZE", "EVIDENCE_DIR", "EVIDENCE_TSA_URLS", "REPLAY_DIR", "REPLAY_OBSERVED_AT",
+                 "REPARSE_RUN", "BLOCK_RETRY_TIMES",
                  "BLOCK_BACKOFF_BASE", "BLOCK_BACKOFF_MAX", "HOST_MAX_CONSECUTIVE_FAILURES", "RUN_MIN_VALID_SHARE",
                  "RUN_MAX_BLOCKED_SHARE", "RUN_MAX_ERRORS", "RUN_MIN_TERM_RATIO", "RUN_HISTORY_RUNS",
                  "RUN_MIN_HISTORY_RUNS", "RUN_EXPECTATIONS", "WATCHLIST_PATH", "CHROMIUM_PATH",

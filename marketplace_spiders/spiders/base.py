@@ -27,6 +27,7 @@ from marketplace_spiders.storage.database import (
     HistoryUnavailable,
     staging_root_for,
 )
+from marketplace_spiders.storage.derivations import crawl_history_as_of
 from marketplace_spiders.storage.history_loader import check_readable
 from marketplace_spiders.storage.replay_identity import recording_id
 from marketplace_spiders.watchlist import Watchlist, parse_terms_argument
@@ -70,6 +71,8 @@ class MarketplaceSpider(scrapy.Spider):
         self._terms_argument = parse_terms_argument(terms) if terms else None
         self.tracked: dict[str, dict] = {}
         self.run_history: list[dict] = []
+        self.known_seller_times: dict[str, Any] = {}
+        """seller_id -> last observed_at, from the history ``load_history`` read (as of the run, for a reparse)."""
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -137,8 +140,12 @@ class MarketplaceSpider(scrapy.Spider):
             except (OSError, duckdb.Error) as exc:
                 self.logger.error("runs left staged could not be ingested (%s: %s); they stay staged",
                                   type(exc).__name__, exc)
+        reparse = self.recording.reparse_run
         try:
-            history = self.history.crawl_history(self.name)
+            # a reparse reads the history as it was when the run happened, so content copied from the last known
+            # state is what the run saw then, not what later runs found
+            history = (crawl_history_as_of(self.history, self.name, reparse) if reparse
+                       else self.history.crawl_history(self.name))
         except (HistoryUnavailable, DatabaseUnreadable) as exc:
             self.logger.error("crawl history unavailable: %s; the run is failed", exc)
             self.crawler.stats.set_value("history/source", "unavailable")
@@ -146,6 +153,7 @@ class MarketplaceSpider(scrapy.Spider):
             return
         self.tracked = {row["product_id"]: row for row in history.tracked}
         self.run_history = history.run_history
+        self.known_seller_times = dict(history.known_sellers)
         self.crawler.stats.set_value("history/source", history.source)
         if history.source == "snapshot":
             self.crawler.stats.inc_value("history/locked")
@@ -210,14 +218,19 @@ class MarketplaceSpider(scrapy.Spider):
             fetched_at=self.fetched_at(response),
             response_sha256=hashlib.sha256(response.body).hexdigest(),
             body_bytes=len(response.body),
+            **response.meta.get("warc", {}),
         )
 
-    def failed_fetch(self, failure: Failure) -> FetchRecord:
+    def failed_fetch(self, failure: Failure) -> FetchRecord | None:
         """A FetchRecord for a request that produced no usable response, whatever the failure carries: a
         download handler's exception may hold its own response object (curl_cffi's, without ``body``), which
-        is not a Scrapy response and is ignored."""
+        is not a Scrapy response and is ignored. None (nothing to store; Scrapy ignores a None output) for a
+        request a reparse skipped because the run never made it (``meta['not_archived']``): it is not a failure
+        of the run, and the run's own fetches are what the archive holds."""
         request = failure.request
         meta = request.meta
+        if meta.get("not_archived"):
+            return None
         response = getattr(failure.value, "response", None)
         if not isinstance(response, Response):
             response = None
@@ -245,6 +258,7 @@ class MarketplaceSpider(scrapy.Spider):
             fetched_at=meta.get("fetched_at") or datetime.now(UTC),
             response_sha256=hashlib.sha256(response.body).hexdigest() if response is not None else None,
             body_bytes=len(response.body) if response is not None else None,
+            **meta.get("warc", {}),
         )
 
     def _quarantine(self, response: Response, page_type: str, error: Exception) -> Path:

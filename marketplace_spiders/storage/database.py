@@ -22,7 +22,7 @@ import duckdb
 from marketplace_spiders.classify.history import classify_pending_runs
 from marketplace_spiders.core_config import StorageConfig
 from marketplace_spiders.sql import append_rows, query, sql_files, statements, transaction
-from marketplace_spiders.storage import history_snapshot, run_owner
+from marketplace_spiders.storage import derivations, history_snapshot, run_owner
 from marketplace_spiders.storage.errors import DatabaseLocked, DatabaseUnreadable, HistoryUnavailable, is_lock_error
 from marketplace_spiders.storage.history_loader import load_crawl_history
 from marketplace_spiders.storage.history_snapshot import CrawlHistory
@@ -282,6 +282,9 @@ class Database:
         if not run_file.exists():
             raise FileNotFoundError(f"{run_dir} has no run.json: the run is still in progress or crashed")
         run = json.loads(run_file.read_text("utf-8"))
+        if derivations.is_reparse(run):  # "reparse_of": a new derivation of an ingested run (`scrapy reparse`)
+            self.last_duplicate_of = None
+            return derivations.ingest_derivation(self, run_dir).outcome == "written"
         self.last_duplicate_of = None
         journals_to_parquet(run_dir)
         with self.session() as con:
@@ -304,22 +307,25 @@ class Database:
                 return False
             with transaction(con):
                 log.info("ingest of run %s started", run["run_id"])
-                self._ingest_tables(con, run_dir, run["run_id"])
+                self._ingest_tables(con, run_dir, run["run_id"], run.get("parser_version"))
                 con.execute(
                     query("insert_crawl_run"),
                     [
                         run["run_id"], run["marketplace"], run["started_at"], run.get("finished_at"),
                         run["status"], run.get("status_reasons"), run.get("request_count"),
                         run.get("item_count"), run.get("error_count"), run.get("blocked_count"),
-                        run.get("replay", False), run.get("recording_id"),
+                        run.get("replay", False), run.get("recording_id"), run.get("evidence_path"),
+                        run.get("evidence_sha256"), run.get("evidence_tokens"),
                     ],
                 )
+                derivations.stamp_crawl(con, run["run_id"], run.get("parser_version"))
             self.after_ingest(con)
             self.write_snapshots(con, [run["marketplace"]])
         shutil.rmtree(run_dir, ignore_errors=True)
         return True
 
-    def _ingest_tables(self, con: duckdb.DuckDBPyConnection, run_dir: Path, run_id: str) -> None:
+    def _ingest_tables(self, con: duckdb.DuckDBPyConnection, run_dir: Path, run_id: str,
+                       parser_version: str | None = None) -> None:
         for table in STAGED_TABLES:
             files = sorted(run_dir.glob(f"{table}-*.parquet"))
             if not files:
@@ -327,8 +333,9 @@ class Database:
             # file paths are bound, never pasted into the SQL (a quote in a folder name must not break it)
             src = "read_parquet($files, union_by_name = true)"
             params = {"files": [str(f) for f in files]}
-            if table == "descriptions":  # one row per description version, the first time it was seen
-                con.execute(query("ingest_descriptions"), params)
+            if table == "descriptions":  # one row per description version, the first time it was seen (by whom)
+                con.execute(query("derivation_ingest_descriptions"),
+                            {**params, "derivation": 0, "parser_version": parser_version})
                 continue
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {src}", params)
         for statement in statements(query("refresh_entities")):

@@ -39,7 +39,15 @@ def _hash_file(digest: hashlib._Hash, root: Path, name: str) -> bytes:
 
 
 def recording_id(folder: str | Path, observed_at: str | None = None, terms: list[str] | None = None) -> str:
-    """``sha256:<hex>`` of the recording in ``folder`` replayed with these parameters."""
+    """``sha256:<hex>`` of the recording in ``folder`` replayed with these parameters; for a run's archive
+    (``evidence.source``), ``run:<run_id>`` when replayed as that run was, else a digest of its responses."""
+    from marketplace_spiders.evidence.source import ArchiveSource, is_archive
+
+    if is_archive(folder):
+        try:
+            return ArchiveSource(folder).identity(observed_at, terms)
+        except BadRecording:
+            return PREFIX + hashlib.sha256(f"bad archive {Path(folder).resolve()}".encode()).hexdigest()
     root = Path(folder).resolve()
     digest = hashlib.sha256(b"dprk-monitor recording v1\0")
     _hash_file(digest, root, "meta.json")

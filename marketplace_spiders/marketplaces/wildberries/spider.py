@@ -118,20 +118,14 @@ class WildberriesSpider(MarketplaceSpider):
     # -- phase 1: search ---------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.load_history()
-        self.known_sellers = self._known_sellers()
+        # from the history load_history read: today's for a crawl, the one as of the run for a reparse
+        self.known_sellers = self.known_seller_times
         yield scrapy.Request(
             UPSTREAMS_URL, callback=self.parse_upstreams, errback=self.on_error,
             meta=self._meta(UPSTREAMS_URL, "routing"), priority=10,
         )
         for term in self.search_terms():
             yield self.search_request(term, 1)
-
-    def _known_sellers(self) -> dict[str, Any]:
-        try:
-            return self.history.known_sellers(self.name)
-        except Exception as exc:  # a locked history only means sellers are fetched again
-            self.logger.warning("known sellers unavailable: %s", exc)
-            return {}
 
     def search_request(self, term: str, page: int) -> scrapy.Request:
         url = self.search_url(term, page)
