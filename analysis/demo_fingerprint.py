@@ -40,6 +40,11 @@ ROOT = Path(__file__).resolve().parents[1]
 FINGERPRINT = ROOT / "fixtures" / "demo" / "fingerprint.json"
 RANDOM_COLUMNS = {("database_identity", "database_id")}
 """(table, column) whose values are random by design (not data): replaced by a placeholder."""
+RANDOM_COLUMN_NAMES = {"warc_record_id", "warc_offset", "warc_length", "evidence_sha256", "parser_version"}
+"""Columns random or build-dependent in every table and view: WARC record ids are UUIDs; a record's offset and
+length and a package's digest depend on the build (the warcinfo names the host and the recording's path; the
+WACZ carries its creation time); the parser version changes with any edit of a page object. Whether they are
+set still counts: NULL stays NULL."""
 BUILD_TIME = "<build time>"
 
 
@@ -134,7 +139,8 @@ def fingerprint(db: Path, window: BuildWindow | None) -> dict:
             types = [str(d[1]) for d in cur.description]
             lines = []
             for row in cur.fetchall():
-                values = ["<random>" if (name, c) in RANDOM_COLUMNS else norm.value(v)
+                values = ["<random>" if (name, c) in RANDOM_COLUMNS or (c in RANDOM_COLUMN_NAMES and v is not None)
+                          else norm.value(v)
                           for c, v in zip(columns, row, strict=True)]
                 lines.append(json.dumps(values, ensure_ascii=False, sort_keys=True))
             lines.sort()

@@ -58,7 +58,8 @@ def build_database(db: Path, fixtures: Path | None = None) -> list[tuple[str, st
     """A fresh ``db`` (leftovers of an earlier one removed: the file, its WAL, staging folder and history
     snapshots) holding every bundled recording (or those under ``fixtures``) replayed oldest first; the
     recordings replayed."""
-    for leftover in (db, *(db.with_name(db.name + suffix) for suffix in (".wal", ".staging", ".history"))):
+    suffixes = (".wal", ".staging", ".history", ".evidence", ".quarantine")
+    for leftover in (db, *(db.with_name(db.name + suffix) for suffix in suffixes)):
         if leftover.is_dir():
             shutil.rmtree(leftover)
         elif leftover.exists():
@@ -88,6 +89,30 @@ def print_summary(db: Path) -> None:
         runs = resources.files("analysis").joinpath("sql/demo/runs.sql").read_text("utf-8")
         for row in con.execute(runs).fetchall():
             print("  " + "  ".join(str(v) for v in row))
+        print_evidence(con, db)
+
+
+def print_evidence(con: duckdb.DuckDBPyConnection, db: Path) -> None:
+    """The evidence archive's figures and one export an analyst can run (marketplace_spiders.evidence)."""
+    sql = resources.files("analysis").joinpath("sql/demo/evidence.sql").read_text("utf-8")
+    figures = dict(con.execute(sql).fetchall())
+    print(f"\nEvidence archive {db}.evidence (WARC per run, WACZ packages):")
+    for figure, value in figures.items():
+        print(f"  {figure:<32} {value}")
+    if not figures["runs signed (RFC 3161)"]:
+        print("  The packages are hashed but unsigned: no timestamp authority is configured (EVIDENCE_TSA_URLS).")
+    example = resources.files("analysis").joinpath("sql/demo/export_example.sql").read_text("utf-8")
+    found = con.execute(example).fetchone()
+    if found:
+        marketplace, product_id, _count = found
+        out = Path("reports/demo/evidence") / f"{marketplace}-{product_id}"
+        scrapy = Path(sys.executable).with_name("scrapy")
+        if scrapy.is_relative_to(Path.cwd()):
+            scrapy = scrapy.relative_to(Path.cwd())
+        print("\nExport the evidence of one DPRK listing, then check it as a third party would:")
+        print(f"  {scrapy} evidence export --db {db} --marketplace {marketplace} --product-id {product_id} "
+              f"--out {out}")
+        print(f"  {scrapy} evidence verify {out}")
 
 
 def main(argv: list[str] | None = None) -> int:
