@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DEMO_DB := data/demo.duckdb
 DB ?= data/marketplace.duckdb
 
-.PHONY: demo test test-slow fingerprint crawl browser lint bench bench-replay bench-trust bench-analysis bench-browser bench-classify clean
+.PHONY: demo test test-slow fingerprint crawl browser lint bench bench-replay bench-trust bench-analysis bench-browser bench-classify bench-evidence clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -48,10 +48,15 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 # Benchmarks print figures (they are not tests); each takes minutes.
-bench: bench-replay bench-trust bench-analysis bench-browser bench-classify
+bench: bench-replay bench-trust bench-analysis bench-browser bench-classify bench-evidence
 
 bench-replay: $(STAMP)
 	$(PY) bench/replay_benchmark.py
+
+# The evidence archive's cost: replay with archiving off / on / on + WACZ, bytes per 1,000 WB listings, bytes per
+# 100 browser pages with and without screenshots
+bench-evidence: $(STAMP) browser
+	$(PY) bench/evidence_benchmark.py --profile
 
 bench-trust: $(STAMP)
 	$(PY) bench/trust_benchmark.py
