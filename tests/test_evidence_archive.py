@@ -211,3 +211,44 @@ def test_archiving_off_leaves_no_archive_and_no_pointers(tmp_path):
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*), count(warc_record_id) FROM fetches").fetchone()[1] == 0
         assert con.execute("SELECT evidence_path FROM crawl_runs").fetchone() == (None,)
+
+
+def test_verify_passes_on_a_replayed_run_and_fails_naming_the_record_after_one_flipped_byte(replayed, tmp_path):
+    folder = tmp_path / run_folder(replayed).name
+    shutil.copytree(run_folder(replayed), folder)
+    ok = subprocess.run([SCRAPY, "evidence", "verify", str(folder)], cwd=ROOT, capture_output=True, text=True,
+                        timeout=120)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "RESULT: OK" in ok.stdout and "UNSIGNED" in ok.stdout
+    wacz = folder / f"{folder.name}.wacz"
+    with zipfile.ZipFile(wacz) as package:
+        [name] = [n for n in package.namelist() if n.startswith("archive/")]
+        info = package.getinfo(name)
+    probe = tmp_path / "probe.warc.gz"
+    with zipfile.ZipFile(wacz) as package:
+        probe.write_bytes(package.read(name))
+    records = []
+    with open(probe, "rb") as handle:
+        iterator = ArchiveIterator(handle)
+        for record in iterator:
+            record_id = record.rec_headers.get_header("WARC-Record-ID")
+            kind = record.rec_type
+            record.content_stream().read()
+            records.append((iterator.get_record_offset(), kind, record_id))
+    offset, _kind, record_id = next(r for r in records if r[1] == "response")
+    # the byte in the middle of the first response's gzip member, inside the stored (uncompressed) zip entry
+    with zipfile.ZipFile(wacz) as package:
+        header_offset = package.getinfo(name).header_offset
+    raw = bytearray(wacz.read_bytes())
+    local_header = raw[header_offset:header_offset + 30]
+    data_start = header_offset + 30 + int.from_bytes(local_header[26:28], "little") + int.from_bytes(
+        local_header[28:30], "little")
+    next_offset = next(r[0] for r in records if r[0] > offset)
+    position = data_start + (offset + next_offset) // 2
+    assert position < data_start + info.file_size
+    raw[position] ^= 0x01
+    wacz.write_bytes(bytes(raw))
+    bad = subprocess.run([SCRAPY, "evidence", "verify", str(folder)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "FAIL" in bad.stdout and record_id in bad.stdout
