@@ -250,8 +250,19 @@ class BrowserPagePool:
         if failed or uses >= self.max_uses or self.opening:
             await page.close()
             self.stats.inc_value("browser/page_closed_by_pool")
-        else:
-            self.idle.setdefault(meta.get("playwright_context", "default"), []).append((page, uses))
+            return
+        # The page's sub-requests may still be in flight (a script, a stylesheet) when the response is handed
+        # on: scrapy-playwright's route handler of this navigation would then still answer them while the next
+        # request's handler does too ("Route.continue_: Route is already handled!", the next page failed).
+        # Removing the routes now, ignoring what those late handlers raise, leaves the next request a clean page.
+        try:
+            await page.unroute_all(behavior="ignoreErrors")
+        except Exception as exc:  # noqa: BLE001 - a page that cannot be cleaned is not kept
+            logger.debug("page not kept, its routes could not be removed: %s", exc)
+            await page.close()
+            self.stats.inc_value("browser/page_closed_by_pool")
+            return
+        self.idle.setdefault(meta.get("playwright_context", "default"), []).append((page, uses))
 
     @staticmethod
     def of(crawler: Any) -> BrowserPagePool | None:
