@@ -143,14 +143,14 @@ def read_meta(root: Path) -> dict[str, Any]:
     if not isinstance(meta, dict):
         raise BadRecording(f"{where}: a JSON {type(meta).__name__}, expected an object")
     if meta.get("recorded_at") is not None:
-        _check_time(meta["recorded_at"], f"{where}: recorded_at")
+        check_time(meta["recorded_at"], f"{where}: recorded_at")
     terms = meta.get("terms")
     if terms is not None and not (isinstance(terms, list) and all(isinstance(t, str) and t.strip() for t in terms)):
         raise BadRecording(f"{where}: terms {terms!r:.80} is not a list of non-empty strings")
     return meta
 
 
-def _check_time(value: object, where: str) -> None:
+def check_time(value: object, where: str) -> None:
     if not isinstance(value, str):
         raise BadRecording(f"{where} {value!r:.60} is not an ISO 8601 string")
     try:
@@ -206,7 +206,7 @@ def check_entry(entry: object, at: str) -> None:
     ):
         raise BadRecording(f"{at}: headers is not an object of header name -> list of strings")
     if entry.get("recorded_at") is not None:
-        _check_time(entry["recorded_at"], f"{at}: recorded_at")
+        check_time(entry["recorded_at"], f"{at}: recorded_at")
     if entry.get("kind", "http") not in KINDS:
         raise BadRecording(f"{at}: kind {entry.get('kind')!r:.40} is not one of {', '.join(KINDS)}")
     if not isinstance(entry.get("body_file"), str):

@@ -252,3 +252,55 @@ def test_verify_passes_on_a_replayed_run_and_fails_naming_the_record_after_one_f
                          timeout=120)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "FAIL" in bad.stdout and record_id in bad.stdout
+
+
+def _hostile_archive(folder: Path, case: str) -> Path:
+    """A one-response archive with one thing wrong (``case``), written with warcio as a tampered copy would be."""
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    folder.mkdir(parents=True)
+    info = {"run-id": "wildberries-20261101T060000Z-00000000", "marketplace": "wildberries",
+            "recorded-at": "not a time" if case == "warcinfo_time" else "2026-11-01T06:00:00+00:00",
+            "terms": '"Кымдан"' if case == "warcinfo_terms" else '["Кымдан"]'}
+    body = b'{"products": []}' * (100 if case == "oversized_body" else 1)
+    status = "abc Bad" if case == "status_text" else "200 OK"
+    headers = {"WARC-Date": "yesterday" if case == "warc_date" else "2026-11-01T06:00:00Z",
+               "WARC-Monitor-Kind": "ftp" if case == "unknown_kind" else "http"}
+    with open(folder / "run-00000.warc.gz", "wb") as handle:
+        writer = WARCWriter(handle, gzip=True, warc_version="1.1")
+        writer.write_record(writer.create_warcinfo_record("run-00000.warc.gz", info))
+        http = StatusAndHeaders(status, [("Content-Type", "application/json")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record("https://search.wb.ru/x", "response", payload=BytesIO(body),
+                                                      length=len(body), http_headers=http,
+                                                      warc_headers_dict=headers))
+    if case == "not_gzip_inside":
+        (folder / "run-00000.warc.gz").write_bytes(b"\x1f\x8b\x08\x00garbage that is no gzip stream")
+    return folder
+
+
+@pytest.mark.parametrize("case, message", [
+    ("warcinfo_time", "warcinfo recorded-at 'not a time' is not an ISO 8601 time"),
+    ("warcinfo_terms", "is not a list of non-empty strings"),
+    ("status_text", "HTTP status"),
+    ("warc_date", "WARC-Date 'yesterday' is not an ISO 8601 time"),
+    ("unknown_kind", "WARC-Monitor-Kind 'ftp' is not one of http, browser"),
+    ("not_gzip_inside", "offset 0"),
+])
+def test_a_hostile_archive_is_refused_naming_the_file_and_the_record(tmp_path, case, message):
+    folder = _hostile_archive(tmp_path / case, case)
+    with pytest.raises(ValueError) as refused:
+        ArchiveSource(folder)
+    assert message in str(refused.value)
+    assert "run-00000.warc.gz" in str(refused.value)
+
+
+def test_an_archived_body_over_download_maxsize_is_refused_when_served(tmp_path):
+    from scrapy import Request
+
+    folder = _hostile_archive(tmp_path / "big", "oversized_body")
+    source = ArchiveSource(folder, max_body_bytes=100)
+    with pytest.raises(ValueError, match="more than the limit of 100 bytes"):
+        source.lookup(Request("https://search.wb.ru/x"))

@@ -30,7 +30,15 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from marketplace_spiders.evidence.store import StoredEntry, StoredEntryError
-from marketplace_spiders.recording_files import BadRecording, RecordedResponse, ReplayMiss, parse_time, request_key
+from marketplace_spiders.recording_files import (
+    KINDS,
+    BadRecording,
+    RecordedResponse,
+    ReplayMiss,
+    check_time,
+    parse_time,
+    request_key,
+)
 
 ARCHIVE_SUFFIXES = (".warc.gz", ".warc", ".wacz")
 
@@ -186,8 +194,13 @@ class ArchiveSource:
                                        "number") from None
                 if not 100 <= status <= 599:
                     raise BadRecording(f"{where}: HTTP status {status} is not 100..599")
-                entry = _Entry(name, offset, status, list(record.http_headers.headers),
-                               headers.get_header("WARC-Date"), headers.get_header("WARC-Monitor-Kind") or "http")
+                date = headers.get_header("WARC-Date")
+                if date is not None:
+                    check_time(date, f"{where}: WARC-Date")
+                kind_of = headers.get_header("WARC-Monitor-Kind") or "http"
+                if kind_of not in KINDS:
+                    raise BadRecording(f"{where}: WARC-Monitor-Kind {kind_of!r:.40} is not one of {', '.join(KINDS)}")
+                entry = _Entry(name, offset, status, list(record.http_headers.headers), date, kind_of)
                 responses.append((record_id, entry, uri))
                 self.digest.update(f"{record_id}\0{headers.get_header('WARC-Payload-Digest')}\0".encode())
             elif kind == "conversion":
@@ -264,6 +277,9 @@ def _warcinfo(raw: bytes, where: str) -> dict[str, Any]:
         key, sep, value = line.partition(":")
         if sep:
             meta[key.strip()] = value.strip()
+    for key in ("recorded-at", "replay-observed-at"):
+        if key in meta:
+            check_time(meta[key], f"{where}: warcinfo {key}")
     if "recorded-at" in meta:
         meta["recorded_at"] = meta["recorded-at"]
     if "terms" in meta:
