@@ -46,7 +46,7 @@ from typing import Any, Protocol
 import duckdb
 
 from marketplace_spiders.sql import query, statements, transaction
-from marketplace_spiders.storage.history_snapshot import CrawlHistory
+from marketplace_spiders.storage.history_snapshot import CrawlHistory, read_from_database
 from marketplace_spiders.storage.staging import journals_to_parquet
 
 log = logging.getLogger(__name__)
@@ -473,20 +473,7 @@ def history_as_of(con: duckdb.DuckDBPyConnection, marketplace: str, run_id: str,
     history). A ``ValueError`` when the run is not in the database."""
     if _run_row(con, run_id) is None:
         raise ValueError(f"run {run_id} is not in the database: no history to reparse it with")
-    bound = {"marketplace": marketplace, "run_id": run_id}
-    cur = con.execute(query("derivation_tracked_listings_as_of"), bound)
-    names = [d[0] for d in cur.description]
-    types = {d[0]: str(d[1]) for d in cur.description}
-    tracked = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-    history: dict[str, dict] = {}
-    for rid, status, _started, term, items in con.execute(query("derivation_run_history_as_of"),
-                                                          {**bound, "runs": runs}).fetchall():
-        entry = history.setdefault(rid, {"run_id": rid, "status": status, "items_per_term": {}})
-        entry["items_per_term"][term] = items
-    sellers = dict(con.execute(query("derivation_known_sellers_as_of"), bound).fetchall())
-    count, last = con.execute(query("derivation_earlier_runs"), bound).fetchone()
-    return CrawlHistory(marketplace, "database" if count else "empty", tracked, list(history.values()), sellers,
-                        last_run_id=last, run_count=count, tracked_types=types)
+    return read_from_database(con, marketplace, runs, before_run=run_id)
 
 
 def crawl_history_as_of(database: Database, marketplace: str, run_id: str) -> CrawlHistory:

@@ -74,20 +74,23 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute(query("user_tables")).fetchall()}
 
 
-def read_from_database(con: duckdb.DuckDBPyConnection, marketplace: str, runs: int = 10) -> CrawlHistory:
-    """The history of ``marketplace`` as the database holds it (read-only is enough)."""
+def read_from_database(con: duckdb.DuckDBPyConnection, marketplace: str, runs: int = 10,
+                       before_run: str | None = None) -> CrawlHistory:
+    """The history of ``marketplace`` as the database holds it (read-only is enough); with ``before_run``, as it
+    held it before that run started (only runs that started earlier count: a reparse of that run reads it)."""
     if not {"crawl_runs", "listings", "listing_observations", "fetches", "seller_observations"} <= _tables(con):
         return CrawlHistory(marketplace, "empty")
-    cur = con.execute(query("tracked_listings"), [marketplace])
+    bound = {"marketplace": marketplace, "before_run": before_run}
+    cur = con.execute(query("tracked_listings"), bound)
     cols = [d[0] for d in cur.description]
     types = {d[0]: str(d[1]) for d in cur.description}  # now: the connection is the cursor of its next query
     tracked = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
     history: dict[str, dict] = {}
-    for run_id, status, _started, term, items in con.execute(query("run_history"), [marketplace, runs]).fetchall():
+    for run_id, status, _started, term, items in con.execute(query("run_history"), {**bound, "runs": runs}).fetchall():
         run = history.setdefault(run_id, {"run_id": run_id, "status": status, "items_per_term": {}})
         run["items_per_term"][term] = items
-    sellers = dict(con.execute(query("known_sellers"), [marketplace]).fetchall())
-    count, last = con.execute(query("marketplace_run_count"), [marketplace]).fetchone()
+    sellers = dict(con.execute(query("known_sellers"), bound).fetchall())
+    count, last = con.execute(query("marketplace_run_count"), bound).fetchone()
     return CrawlHistory(marketplace, "database" if count else "empty", tracked, list(history.values()), sellers,
                         last_run_id=last, run_count=count, tracked_types=types)
 

@@ -1,11 +1,14 @@
--- Search results per term of the last $2 runs of marketplace $1 (oldest first), for run-health checks.
--- Only terms whose search answered successfully count; a successful search with no hits counts 0.
+-- Search results per term of the last $runs runs of marketplace $marketplace (oldest first), for run-health checks;
+-- with $before_run (a reparse) the last $runs runs that started before that run. Only terms whose search answered
+-- successfully count; a successful search with no hits counts 0.
 WITH recent AS (
     SELECT run_id, status, started_at
     FROM crawl_runs
-    WHERE marketplace = $1
+    WHERE marketplace = $marketplace
+      AND ($before_run IS NULL
+           OR (started_at, run_id) < (SELECT (started_at, run_id) FROM crawl_runs WHERE run_id = $before_run))
     ORDER BY started_at DESC, run_id DESC
-    LIMIT $2
+    LIMIT $runs
 ),
 searched AS (
     SELECT DISTINCT run_id, term
