@@ -26,7 +26,7 @@ from tsa_server import TsaAuthority
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
-from marketplace_spiders.evidence import export, package
+from marketplace_spiders.evidence import export, export_records, package
 from marketplace_spiders.evidence.export import ExportError, ExportRequest
 
 LISTING = "201111001"
@@ -403,7 +403,7 @@ def test_write_wacz_lists_the_product_pages_for_a_viewer(bundle, tmp_path):
         warc = tmp_path / Path(record["export_warc_file"]).name
         warc.write_bytes(wacz.read(record["export_warc_file"]))
     page = {"url": record["target_uri"], "ts": record["date"], "title": "wildberries 201111001 observed"}
-    export.write_wacz([warc], tmp_path / "pages.wacz", "t", [page])
+    export_records.write_wacz([warc], tmp_path / "pages.wacz", "t", [page])
     with zipfile.ZipFile(tmp_path / "pages.wacz") as wacz:
         lines = [json.loads(line) for line in wacz.read("pages/pages.jsonl").splitlines()]
     assert [(p["url"], p["title"]) for p in lines[1:]] == [(record["target_uri"], "wildberries 201111001 observed")]

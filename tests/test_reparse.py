@@ -28,9 +28,9 @@ import duckdb
 import pytest
 
 from marketplace_spiders import demo, derivation, marketplaces
-from marketplace_spiders.storage import derivations
+from marketplace_spiders.storage import derivation_archive, derivation_diff, derivations
 from marketplace_spiders.storage.database import Database, staging_root_for
-from marketplace_spiders.storage.derivations import ArchiveNotFound
+from marketplace_spiders.storage.derivation_archive import ArchiveNotFound
 from marketplace_spiders.storage.history_snapshot import read_from_database
 from marketplace_spiders.storage.replay_identity import recording_id
 from marketplace_spiders.storage.staging import SCHEMAS, RunStager
@@ -334,10 +334,10 @@ def test_a_second_reparse_is_derivation_2_and_keeps_both_earlier_ones(misparsed:
 
 
 def test_later_runs_are_classified_again_only_when_the_reparse_changed_what_they_read() -> None:
-    def result(table: str, kind: str, fields: dict | None = None) -> derivations.DerivationResult:
-        diff = derivations.TableDiff(before=1, after=1, **{kind: 1})
-        return derivations.DerivationResult("r", "wildberries", 1, "written", tables={table: diff},
-                                            changes=[derivations.RowChange(table, kind, {}, fields or {})])
+    def result(table: str, kind: str, fields: dict | None = None) -> derivation_diff.DerivationResult:
+        diff = derivation_diff.TableDiff(before=1, after=1, **{kind: 1})
+        return derivation_diff.DerivationResult("r", "wildberries", 1, "written", tables={table: diff},
+                                                changes=[derivation_diff.RowChange(table, kind, {}, fields or {})])
 
     later = derivations.changes_what_later_runs_read
     assert not later(result("listing_observations", "changed", {"price": ["69.90", "6990.00"]}))
@@ -380,25 +380,25 @@ def test_the_archive_of_a_run_is_its_evidence_folder(timeline: Path) -> None:
     root = Path(f"{timeline}.evidence")
     with duckdb.connect(str(timeline), read_only=True) as con:
         run = derivations.runs_of(con, "wildberries")[0]
-    found = derivations.run_archive(run, root)
+    found = derivation_archive.run_archive(run, root)
     assert (found.kind, found.path, found.observed_at) == ("evidence", root / run["evidence_path"], None)
     with pytest.raises(ArchiveNotFound, match="is missing"):
-        derivations.run_archive(run, root.with_name("elsewhere"))
+        derivation_archive.run_archive(run, root.with_name("elsewhere"))
 
 
 def test_a_replay_without_archive_is_found_by_its_recording_identity(timeline: Path) -> None:
     with duckdb.connect(str(timeline), read_only=True) as con:
         first, second = derivations.runs_of(con, "wildberries")
-    bundled = derivations.recording_folders([TIMELINE])
-    found = derivations.run_archive({**second, "evidence_path": None}, Path("/nonexistent"), bundled)
+    bundled = derivation_archive.recording_folders([TIMELINE])
+    found = derivation_archive.run_archive({**second, "evidence_path": None}, Path("/nonexistent"), bundled)
     assert (found.kind, found.path, found.observed_at) == ("recording", TIMELINE / "run-2", None)
     # replayed with REPLAY_OBSERVED_AT: the identity hashes the time as given
     moved = {**first, "evidence_path": None, "recording_id": recording_id(TIMELINE / "run-1", "2026-11-01T06:00:00Z")}
-    assert derivations.run_archive(moved, Path("/nonexistent"), bundled).observed_at == "2026-11-01T06:00:00Z"
+    assert derivation_archive.run_archive(moved, Path("/nonexistent"), bundled).observed_at == "2026-11-01T06:00:00Z"
     with pytest.raises(ArchiveNotFound, match="none of the 0 recording folder"):
-        derivations.run_archive({**first, "evidence_path": None}, Path("/nonexistent"), [])
+        derivation_archive.run_archive({**first, "evidence_path": None}, Path("/nonexistent"), [])
     with pytest.raises(ArchiveNotFound, match="was no replay"):
-        derivations.run_archive({**first, "evidence_path": None, "recording_id": None}, Path("/nonexistent"))
+        derivation_archive.run_archive({**first, "evidence_path": None, "recording_id": None}, Path("/nonexistent"))
 
 
 def test_runs_of_refuses_a_run_of_another_marketplace(timeline: Path) -> None:

@@ -18,8 +18,8 @@ import importlib
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-# package is in disk.py with du and prune: it joins the run folders with crawl_runs as they do
-MODULES = {"package": "disk", "verify": "verify", "export": "export", "du": "disk", "prune": "disk"}
+# du and prune share disk.py; package (package_command.py) joins the run folders with crawl_runs through it
+MODULES = {"package": "package_command", "verify": "verify", "export": "export", "du": "disk", "prune": "disk"}
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> None:

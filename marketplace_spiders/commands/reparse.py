@@ -35,9 +35,10 @@ from scrapy.exceptions import UsageError
 from marketplace_spiders import marketplaces
 from marketplace_spiders.core_config import EvidenceConfig
 from marketplace_spiders.sql import query
-from marketplace_spiders.storage import derivations, run_owner
+from marketplace_spiders.storage import derivation_archive, derivation_diff, derivations, run_owner
 from marketplace_spiders.storage.database import Database, DatabaseLocked, staging_root_for
-from marketplace_spiders.storage.derivations import ArchiveNotFound, DerivationResult, RunArchive
+from marketplace_spiders.storage.derivation_archive import ArchiveNotFound, RunArchive
+from marketplace_spiders.storage.derivation_diff import DerivationResult
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD_TIMEOUT = 6 * 3600.0  # seconds; a reparse replays from disk, a stuck child must not hang the command forever
@@ -92,7 +93,7 @@ def reparse_run(database: Database, run: dict[str, Any], archive: RunArchive, ex
     elif staged.is_dir() and run_owner.owner_is_dead(staged):
         shutil.rmtree(staged, ignore_errors=True)  # a child that died mid-run: its rows are no derivation
     with database.session() as con:
-        result = derivations.latest_result(con, run_id, started)
+        result = derivation_diff.latest_result(con, run_id, started)
         if result is not None and result.archive is None:
             con.execute(query("derivation_name_archive"), {"archive": str(archive.path), "run_id": run_id,
                                                            "derivation": result.derivation})
@@ -118,12 +119,12 @@ def reparse(database: Database, marketplace: str, run_ids: Iterable[str] = (), *
     """Reparse the runs of ``marketplace`` (or ``run_ids``), oldest first; print each outcome with ``out``."""
     with database.session() as con:  # migrates: the derivation columns exist before the first child starts
         runs = derivations.runs_of(con, marketplace, run_ids)
-    candidates = derivations.recording_folders([*recordings, *bundled_recordings(marketplace)])
+    candidates = derivation_archive.recording_folders([*recordings, *bundled_recordings(marketplace)])
     outcomes = []
     for run in runs:
         try:
             found = RunArchive(Path(archive), kind="given") if archive is not None else \
-                derivations.run_archive(run, evidence_root, candidates)
+                derivation_archive.run_archive(run, evidence_root, candidates)
         except ArchiveNotFound as exc:
             outcome = Outcome(run["run_id"], problem=str(exc))
         else:

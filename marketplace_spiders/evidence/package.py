@@ -368,5 +368,5 @@ def package_run(run_folder: Path, config: Any) -> PackageResult:
 
 
 # `scrapy evidence package` (its command line, the database reads and the crawl_runs update) is
-# marketplace_spiders.evidence.disk.package_main: the command needs the run folders joined with the database, which
-# disk.py does, and disk.py imports this module, so the command lives there (no import cycle).
+# marketplace_spiders.evidence.package_command.package_main: the command needs the run folders joined with the
+# database, which disk.py does, and disk.py imports this module, so the command lives beside it (no import cycle).
