@@ -161,7 +161,7 @@ def test_an_archive_member_that_is_not_a_file_inside_the_folder_is_refused(repla
     folder = tmp_path / "run"
     folder.mkdir()
     os.symlink(outside, folder / "run-00000.warc.gz")
-    with pytest.raises(ValueError, match="outside the archive"):
+    with pytest.raises(ValueError, match="outside the recording"):
         ArchiveSource(folder)
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import stat
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from marketplace_spiders.recording_files import (
     BadRecording,
     RecordedResponse,
     ReplayMiss,
+    check_file,
     check_time,
     parse_time,
     request_key,
@@ -64,15 +64,6 @@ class _Entry:
     content_offset: int | None = None  # a conversion record whose payload replaces the response's
 
 
-def _regular_inside(root: Path, path: Path) -> Path:
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root):
-        raise BadRecording(f"{path}: resolves to {resolved}, outside the archive {root}")
-    if not stat.S_ISREG(resolved.stat().st_mode):
-        raise BadRecording(f"{path}: not a regular file")
-    return resolved
-
-
 class ArchiveSource:
     """The responses of a WARC archive, for replay. Raises ``BadRecording`` naming the file and offset."""
 
@@ -95,7 +86,8 @@ class ArchiveSource:
             raise BadRecording(f"{self.path}: no WARC or WACZ file in it")
         self._files: dict[str, tuple[Path, str | None]] = {}  # name -> (file, member inside a WACZ)
         for file in files:
-            resolved = _regular_inside(self.root, file)
+            # the one rule of recording_files: a regular file inside the folder (symlinks out, FIFOs, devices refused)
+            resolved = check_file(self.root, file.name, 0, str(self.path))
             if file.name.endswith(".wacz"):
                 self._add_wacz(resolved)
             else:

@@ -141,13 +141,3 @@ def parse_member(data: bytes) -> Any:
     for record in ArchiveIterator(io.BytesIO(data), arc2warc=False, check_digests=False):
         return record, record.content_stream().read()
     raise ValueError("no WARC record in these bytes")
-
-
-def iter_records(root: str | Path, warc_file: str) -> Iterator[tuple[int, int, Any]]:
-    """(offset, length, record) of every record of ``warc_file``; a record's content must be read before the
-    next one is asked for."""
-    with open_warc(root, warc_file) as handle:
-        iterator = ArchiveIterator(handle, arc2warc=False)
-        for record in iterator:
-            offset = iterator.get_record_offset()
-            yield offset, -1, record
