@@ -50,7 +50,7 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from replay_benchmark import SAMPLES, generate  # noqa: E402 - the one generator of the WB replay recording
+from replay_benchmark import SAMPLES, generate, run_measured  # noqa: E402 - the one WB recording generator
 
 SCRAPY = str(Path(sys.executable).with_name("scrapy"))
 YM_PAGE = (ROOT / "marketplace_spiders" / "marketplaces" / "yandex_market" / "real_samples"
@@ -72,14 +72,8 @@ def replay(recording: Path, db: Path, pages: int, kind: str) -> dict:
     command = [SCRAPY, "crawl", "wildberries", "-s", f"REPLAY_DIR={recording}", "-s", f"DUCKDB_PATH={db}",
                "-s", f"WB_SEARCH_MAX_PAGES={pages}", "-s", "WB_FETCH_CONTENT=False", "-s", "WB_FETCH_SELLERS=False",
                "-s", "LOG_LEVEL=INFO", *(a for kv in KINDS[kind] for a in ("-s", kv))]
-    started = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, stderr=log, stdout=subprocess.DEVNULL, text=True)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - started
-        log.seek(0)
-        stderr = log.read()
-    if os.waitstatus_to_exitcode(status) != 0 or "Traceback" in stderr:
+    elapsed, code, usage, stderr = run_measured(command)
+    if code != 0 or "Traceback" in stderr:
         sys.stderr.write(stderr[-3000:])
         raise SystemExit(f"replay ({kind}) failed: {' '.join(command)}")
     with duckdb.connect(str(db), read_only=True) as con:

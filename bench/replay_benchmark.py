@@ -77,6 +77,17 @@ def generate(folder: Path, pages: int) -> int:
     return total
 
 
+def run_measured(command: list[str]) -> tuple[float, int, os.struct_rusage, str]:
+    """Run ``command`` from the project root: (wall seconds, exit code, its rusage (exact peak RSS, CPU), stderr)."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, stderr=log, stdout=subprocess.DEVNULL, text=True)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        log.seek(0)
+        return elapsed, os.waitstatus_to_exitcode(status), usage, log.read()
+
+
 def crawl(recording: Path, db: Path, pages: int, discard: bool) -> tuple[float, int, int]:
     """Run one replay; returns (seconds, items scraped, peak RSS bytes of the crawl process)."""
     command = [str(Path(sys.executable).with_name("scrapy")), "crawl", "wildberries",
@@ -85,14 +96,8 @@ def crawl(recording: Path, db: Path, pages: int, discard: bool) -> tuple[float, 
                ]
     if discard:
         command += ["-s", "ITEM_PIPELINES={}"]
-    started = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, stderr=log, stdout=subprocess.DEVNULL, text=True)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - started
-        log.seek(0)
-        stderr = log.read()
-    if os.waitstatus_to_exitcode(status) != 0:
+    elapsed, code, usage, stderr = run_measured(command)
+    if code != 0:
         sys.stderr.write(stderr[-3000:])
         raise SystemExit("crawl failed")
     items = int(re.search(r"'item_scraped_count': (\d+)", stderr).group(1))
