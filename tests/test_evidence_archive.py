@@ -304,3 +304,22 @@ def test_an_archived_body_over_download_maxsize_is_refused_when_served(tmp_path)
     source = ArchiveSource(folder, max_body_bytes=100)
     with pytest.raises(ValueError, match="more than the limit of 100 bytes"):
         source.lookup(Request("https://search.wb.ru/x"))
+
+
+def test_the_crawlers_cookies_are_not_archived_but_the_rest_of_the_exchange_is(tmp_path):
+    from datetime import UTC, datetime
+
+    from marketplace_spiders.evidence.archive import EvidenceArchive
+
+    archive = EvidenceArchive(tmp_path, "wildberries", "run-1", replay=False, info={})
+    archive.save_response(url="https://card.wb.ru/cards/v4/detail?nm=1", method="GET",
+                          request_headers=[("Cookie", "session=secret"), ("Accept", "application/json")],
+                          request_body=b"", status=200,
+                          headers=[("Content-Type", "application/json"), ("Set-Cookie", "session=secret"),
+                                   ("Content-Encoding", "gzip")],
+                          body=b"{}", fetched_at=datetime(2026, 11, 1, 6, tzinfo=UTC), kind="http")
+    archive.close()
+    with open(tmp_path / "wildberries" / "run-1" / "run-1-00000.warc.gz", "rb") as handle:
+        exchange = {r.rec_type: dict(r.http_headers.headers) for r in ArchiveIterator(handle) if r.http_headers}
+    assert exchange["request"] == {"Host": "card.wb.ru", "Accept": "application/json"}
+    assert exchange["response"] == {"Content-Type": "application/json"}

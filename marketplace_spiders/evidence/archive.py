@@ -13,8 +13,8 @@ read alone by offset) into ``<evidence root>/<marketplace>/<run_id>/``:
 The record a fetch points to holds exactly the bytes the parser read: its ``WARC-Payload-Digest`` is
 ``sha256:<hex>`` of them, the same value as ``fetches.response_sha256`` and every row's ``response_sha256``
 (warcio would write sha1 in base32; the digests are computed here and given to it). Headers that describe the
-transfer, not the content (Content-Encoding, Content-Length, Transfer-Encoding), and Set-Cookie (session tokens of
-the crawler, not evidence) are not kept; the body is kept decoded, as the callback received it.
+transfer, not the content (Content-Encoding, Content-Length, Transfer-Encoding), and Set-Cookie / Cookie (session
+tokens of the crawler, not evidence) are not kept; the body is kept decoded, as the callback received it.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ from warcio.warcwriter import WARCWriter
 log = logging.getLogger(__name__)
 
 DROP_HEADERS = {"content-encoding", "content-length", "transfer-encoding", "set-cookie"}
+DROP_REQUEST_HEADERS = {"cookie"}
+"""The crawler's session cookies (sent back to the marketplace) are not evidence either, and are not kept."""
 SOFTWARE = "dprk-marketplace-monitor"
 
 
@@ -199,7 +201,9 @@ class EvidenceArchive:
             parts = urlsplit(url)
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             request_http = StatusAndHeaders(f"{method.upper()} {target} HTTP/1.1",
-                                            [("Host", parts.netloc), *request_headers], protocol="HTTP/1.1",
+                                            [("Host", parts.netloc), *((name, value) for name, value in request_headers
+                                                                       if name.lower() not in DROP_REQUEST_HEADERS)],
+                                            protocol="HTTP/1.1",
                                             is_http_request=True)
             request = self._record(self._main, url, "request", request_body,
                                    self._headers(fetched_at, kind, **{"WARC-Concurrent-To": response_id}),
